@@ -1,0 +1,328 @@
+"""Composition root: arguments, logging, crash handling, Qt + asyncio, store, services, window, shutdown.
+
+Nothing is built at import time; `main()` builds everything in order and tears it down in reverse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import faulthandler
+import logging
+import logging.handlers
+import os
+import signal
+import socket
+import sys
+import threading
+import traceback
+from collections.abc import Sequence
+from types import TracebackType
+from typing import IO, TYPE_CHECKING
+
+from desktop_chat import __version__
+from desktop_chat.paths import AppPaths, resolve_paths
+from desktop_chat.secrets import Redactor, SecretStore
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+log = logging.getLogger("desktop_chat")
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_STORE_REFUSED = 3
+_HEADLESS_PLATFORMS = {"offscreen", "minimal"}
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(
+        prog="desktop-chat", description="A desktop chat client for cloud and local language models."
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--data-dir", metavar="DIR", help="keep the database, settings and logs in DIR")
+    where.add_argument(
+        "--temp-basedir", action="store_true", help="use a new temporary folder, deleted when the app quits"
+    )
+    parser.add_argument("--debug", action="store_true", help="debug logging, also to stderr")
+    parser.add_argument(
+        "--quit-after",
+        type=float,
+        metavar="SECONDS",
+        help="quit by itself after SECONDS (for scripted checks)",
+    )
+    parser.add_argument("--version", action="version", version=f"desktop_chat {__version__}")
+    return parser.parse_args(argv)
+
+
+# ---- logging and crash handling ---------------------------------------------------------------
+
+
+def setup_logging(paths: AppPaths, *, debug: bool, redactor: Redactor) -> None:
+    """A rotating log file and stderr, both passing through the secret redactor."""
+    fmt = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    file_handler = logging.handlers.RotatingFileHandler(
+        paths.log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+    )
+    file_handler.setFormatter(fmt)
+    file_handler.addFilter(redactor)
+    stderr_handler = logging.StreamHandler(sys.stderr)
+    stderr_handler.setFormatter(fmt)
+    stderr_handler.setLevel(logging.DEBUG if debug else logging.WARNING)
+    stderr_handler.addFilter(redactor)
+    root = logging.getLogger()
+    root.handlers[:] = [file_handler, stderr_handler]
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    logging.captureWarnings(True)
+    # peewee logs every statement with its parameters (chat text) at DEBUG: keep that out of logs.
+    logging.getLogger("peewee").setLevel(logging.INFO)
+
+
+def enable_faulthandler(paths: AppPaths) -> IO[str] | None:
+    """Hard crashes (segfaults, aborts) write their Python stacks to crash.log; report a previous one."""
+    try:
+        if paths.crash_file.exists() and paths.crash_file.stat().st_size:
+            previous = paths.crash_file.read_text(encoding="utf-8", errors="replace")
+            log.error("desktop_chat crashed last time:\n%s", previous[-8000:])
+            paths.crash_file.replace(paths.crash_file.with_suffix(".log.1"))
+        fh = paths.crash_file.open("w", encoding="utf-8")
+    except OSError as exc:
+        log.warning("Crash log unavailable (%s); hard crashes go to stderr only", exc)
+        faulthandler.enable()
+        return None
+    faulthandler.enable(fh)
+    return fh
+
+
+class ErrorReporter:
+    """Logs unexpected exceptions and shows one dialog at a time; the app keeps running."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self._redactor = redactor
+        self._showing = False
+
+    def install(self) -> None:
+        """Route sys, thread and asyncio exceptions here."""
+        sys.excepthook = self.excepthook
+        threading.excepthook = lambda a: self.excepthook(
+            a.exc_type, a.exc_value or Exception(), a.exc_traceback
+        )
+
+    def excepthook(self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        """Log the traceback, then tell the person."""
+        if issubclass(exc_type, KeyboardInterrupt):
+            return
+        log.error("Unexpected error", exc_info=(exc_type, exc, tb))
+        details = self._redactor.redact("".join(traceback.format_exception(exc_type, exc, tb)))
+        self._dialog(f"{exc_type.__name__}: {self._redactor.redact(str(exc))}", details)
+
+    def asyncio_handler(self, loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
+        """asyncio's exception handler."""
+        exc = context.get("exception")
+        if isinstance(exc, BaseException):
+            self.excepthook(type(exc), exc, exc.__traceback__)
+        else:
+            log.error("asyncio: %s", context.get("message"))
+
+    def _dialog(self, summary: str, details: str) -> None:
+        from PySide6.QtWidgets import QApplication, QMessageBox
+
+        if self._showing or QApplication.instance() is None:
+            return
+        self._showing = True
+        box = QMessageBox(QMessageBox.Icon.Critical, "Desktop Chat: unexpected error", summary)
+        box.setInformativeText("The app keeps running; details are in the log. Your conversations are saved.")
+        box.setDetailedText(details)
+        box.setAttribute(__import__("PySide6.QtCore").QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _r: setattr(self, "_showing", False))
+        box.open()
+
+
+def _qt_message_handler(mode: object, context: object, message: str) -> None:
+    from PySide6.QtCore import QtMsgType
+
+    if "propagateSizeHints" in message:
+        return
+    level = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+    }.get(mode, logging.ERROR)  # type: ignore[call-overload]
+    logging.getLogger("qt").log(level, "%s", message)
+
+
+# ---- Qt plumbing --------------------------------------------------------------------------------
+
+
+def _has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM") or sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+class SignalBridge:
+    """Turns SIGINT/SIGTERM into a callback on the Qt thread (Python handlers can't run inside Qt's loop)."""
+
+    def __init__(self, on_signal: object) -> None:
+        from PySide6.QtCore import QSocketNotifier
+
+        self._rsock, self._wsock = socket.socketpair()
+        self._rsock.setblocking(False)
+        self._wsock.setblocking(False)
+        self._callback = on_signal
+        self.received: int | None = None
+        self._previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        signal.set_wakeup_fd(self._wsock.fileno())
+        for sig in self._previous:
+            signal.signal(sig, self._handle)
+        self._notifier = QSocketNotifier(self._rsock.fileno(), QSocketNotifier.Type.Read)
+        self._notifier.activated.connect(self._drain)
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        self.received = signum
+
+    def _drain(self) -> None:
+        try:
+            while self._rsock.recv(64):
+                pass
+        except BlockingIOError:
+            pass
+        if self.received is not None:
+            log.info("Received signal %d; quitting", self.received)
+            self._callback()  # type: ignore[operator]
+
+    def close(self) -> None:
+        """Restore the previous handlers."""
+        self._notifier.setEnabled(False)
+        signal.set_wakeup_fd(-1)
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._rsock.close()
+        self._wsock.close()
+
+
+def show_fatal(app: QApplication, title: str, text: str) -> None:
+    """A blocking error dialog (closed by SIGTERM/SIGINT too); on headless platforms it does not block."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(QMessageBox.Icon.Critical, title, text)
+    box.setObjectName("fatalErrorDialog")
+    if app.platformName() in _HEADLESS_PLATFORMS:
+        QTimer.singleShot(0, box.accept)
+    bridge = SignalBridge(box.reject)
+    try:
+        box.exec()
+    finally:
+        bridge.close()
+
+
+def _create_app() -> QApplication:
+    os.environ.setdefault("QT_API", "pyside6")
+    from PySide6.QtCore import qInstallMessageHandler
+    from PySide6.QtWidgets import QApplication
+
+    qInstallMessageHandler(_qt_message_handler)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("desktop_chat")
+    app.setApplicationDisplayName("Desktop Chat")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("desktop-chat")
+    return app
+
+
+# ---- main ---------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace, paths: AppPaths, redactor: Redactor) -> int:
+    """Open the store, build the services and window, run the loop, shut down in order."""
+    app = _create_app()
+    reporter = ErrorReporter(redactor)
+    reporter.install()
+
+    from desktop_chat.storage import StoreError, database_path, open_store
+
+    db_path = database_path(paths.data_dir)
+    try:
+        store = open_store(db_path)
+    except StoreError as exc:
+        print(f"desktop_chat: {exc}", file=sys.stderr)
+        log.error("Refused to open the database: %s", exc)
+        show_fatal(app, "Desktop Chat cannot open your history", str(exc))
+        return EXIT_STORE_REFUSED
+
+    import qasync
+
+    from desktop_chat.services.app_services import AppServices
+    from desktop_chat.settings import Settings
+    from desktop_chat.ui.main_window import MainWindow
+
+    services = AppServices(store, Settings(paths.settings_file), SecretStore(redactor=redactor))
+    try:
+        window = MainWindow(services)
+        window.show()
+        log.info(
+            "desktop_chat %s started; database %s (schema %d)",
+            __version__,
+            db_path,
+            store.migration.to_version,
+        )
+
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        loop.set_exception_handler(reporter.asyncio_handler)
+        quitting = asyncio.Event()
+        app.aboutToQuit.connect(quitting.set)
+        app.setQuitOnLastWindowClosed(True)
+        bridge = SignalBridge(window.close)
+        if args.quit_after is not None:
+            from PySide6.QtCore import QTimer
+
+            QTimer.singleShot(int(args.quit_after * 1000), window.close)
+        try:
+            with loop:
+                loop.run_until_complete(quitting.wait())
+        finally:
+            bridge.close()
+        window.close()
+    finally:
+        services.shutdown()
+    log.info("desktop_chat quit cleanly")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `desktop-chat` and `python -m desktop_chat`."""
+    args = parse_args(argv)
+    if not _has_display():
+        print(
+            "desktop_chat: no display found. Run it in a desktop session, or set QT_QPA_PLATFORM=offscreen "
+            "(or use xvfb-run) to run without a screen.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    paths = resolve_paths(args.data_dir, temp_basedir=args.temp_basedir)
+    try:
+        paths.ensure()
+    except OSError as exc:
+        print(f"desktop_chat: cannot create {paths.data_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    redactor = Redactor()
+    setup_logging(paths, debug=args.debug, redactor=redactor)
+    crash_fh = enable_faulthandler(paths)
+    try:
+        return run(args, paths, redactor)
+    except Exception:
+        log.exception("desktop_chat failed to start")
+        return EXIT_FAILURE
+    finally:
+        faulthandler.disable()
+        if crash_fh is not None:
+            crash_fh.close()
+            if paths.crash_file.exists() and not paths.crash_file.stat().st_size:
+                paths.crash_file.unlink()
+        logging.shutdown()
+        paths.cleanup()

@@ -1,0 +1,53 @@
+"""The services of one app run, and their ordered shutdown."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject
+
+from desktop_chat.secrets import SecretStore
+from desktop_chat.services.conversations import ConversationService
+from desktop_chat.settings import Settings
+from desktop_chat.storage import Store
+
+log = logging.getLogger(__name__)
+
+
+class AppServices(QObject):
+    """Owns the store and every service built on it."""
+
+    def __init__(
+        self, store: Store, settings: Settings, secrets: SecretStore, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.settings = settings
+        self.secrets = secrets
+        self.conversations = ConversationService(store.repo, self)
+        self._closed = False
+
+    def startup_notes(self) -> list[str]:
+        """Things a person should know about this start (upgrades, recovered answers)."""
+        notes: list[str] = []
+        report = self.store.migration
+        if report.backup_path is not None:
+            notes.append(
+                f"Your history was upgraded from schema {report.from_version} to {report.to_version}; "
+                f"a copy of the old file is at {report.backup_path}."
+            )
+        if self.store.recovered:
+            n = len(self.store.recovered)
+            notes.append(f"{n} answer(s) were cut off when desktop_chat last stopped; their text is kept.")
+        return notes
+
+    def shutdown(self) -> None:
+        """Flush, mark anything unfinished as interrupted, and close the database (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.store.repo.recover_unfinished()
+        finally:
+            self.store.close()
+        log.info("Store closed")

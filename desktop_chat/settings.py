@@ -1,0 +1,192 @@
+"""Declared, typed, defaulted settings in one JSON file, with one `changed(key)` signal.
+
+Every key is declared below with its type and default. Stored values of the wrong type fall back
+to the default (and are logged); an unreadable file is kept aside and defaults are used. The file
+carries a version, and `UPGRADES` moves older files forward one version at a time.
+Secrets never go here: API keys live in the keychain (see `secrets`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar, cast
+
+from PySide6.QtCore import QObject, Signal
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Setting(Generic[T]):
+    """One declared key."""
+
+    key: str
+    type: type[T]
+    default: T
+    doc: str
+    choices: tuple[T, ...] = ()
+
+    def accepts(self, value: object) -> bool:
+        """True when `value` has this setting's type (and is one of its choices, if any)."""
+        if self.type is float:
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+        elif self.type is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, self.type)
+        return ok and (not self.choices or value in self.choices)
+
+
+THEME = Setting("ui/theme", str, "system", "Colour theme", ("system", "light", "dark"))
+FONT_SIZE = Setting("ui/font_size", int, 0, "Transcript font size in points (0: system default)")
+WINDOW_GEOMETRY = Setting("ui/window_geometry", str, "", "Main window geometry (Qt, base64)")
+SPLITTER_STATE = Setting("ui/splitter_state", str, "", "Splitter sizes (Qt, base64)")
+LAST_CONVERSATION = Setting("ui/last_conversation_id", int, 0, "Conversation open at last quit")
+DEFAULT_PROFILE = Setting("chat/default_profile_id", int, 0, "Provider profile for new conversations")
+DEFAULT_MODEL = Setting("chat/default_model", str, "", "Model for new conversations ('' = profile default)")
+SYSTEM_PROMPT = Setting("chat/system_prompt", str, "", "Default system prompt for new conversations")
+MAX_TOOL_ROUNDS = Setting("chat/max_tool_rounds", int, 8, "Tool-call rounds before an answer is cut off")
+PROXY_URL = Setting("network/proxy", str, "", "Proxy for cloud providers ('' = system settings)")
+
+DECLARED: tuple[Setting[Any], ...] = (
+    THEME,
+    FONT_SIZE,
+    WINDOW_GEOMETRY,
+    SPLITTER_STATE,
+    LAST_CONVERSATION,
+    DEFAULT_PROFILE,
+    DEFAULT_MODEL,
+    SYSTEM_PROMPT,
+    MAX_TOOL_ROUNDS,
+    PROXY_URL,
+)
+
+Upgrade = Callable[[dict[str, Any]], dict[str, Any]]
+# UPGRADES[n] turns a version-n file's values into version n+1's.
+UPGRADES: dict[int, Upgrade] = {}
+VERSION = 1
+
+
+class Settings(QObject):
+    """The settings of one app run, saved on every change."""
+
+    changed = Signal(str)
+
+    def __init__(
+        self,
+        path: Path,
+        declared: tuple[Setting[Any], ...] = DECLARED,
+        *,
+        version: int = VERSION,
+        upgrades: Mapping[int, Upgrade] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._path = path
+        self._declared = {s.key: s for s in declared}
+        self._version = version
+        self._upgrades = dict(UPGRADES if upgrades is None else upgrades)
+        self._values: dict[str, Any] = {}
+        self._extra: dict[str, Any] = {}
+        self._read_only = False
+        self._load()
+
+    @property
+    def path(self) -> Path:
+        """The JSON file."""
+        return self._path
+
+    def _load(self) -> None:
+        try:
+            raw = json.loads(self._path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as exc:
+            aside = self._path.with_name(f"{self._path.name}.unreadable-{int(time.time())}")
+            try:
+                self._path.replace(aside)
+            except OSError:
+                aside = self._path
+            log.warning(
+                "Settings file %s is unreadable (%s); using defaults, kept it at %s", self._path, exc, aside
+            )
+            return
+        if not isinstance(raw, dict) or not isinstance(raw.get("values", {}), dict):
+            log.warning("Settings file %s has an unexpected shape; using defaults", self._path)
+            return
+        file_version = raw.get("version", 1)
+        values: dict[str, Any] = dict(raw.get("values", {}))
+        if not isinstance(file_version, int) or file_version > self._version:
+            log.warning(
+                "Settings file %s is version %s, newer than %d; reading what is known, never saving over it",
+                self._path,
+                file_version,
+                self._version,
+            )
+            self._read_only = True
+        else:
+            upgraded = False
+            for v in range(file_version, self._version):
+                step = self._upgrades.get(v)
+                if step is not None:
+                    values = step(dict(values))
+                upgraded = True
+            if upgraded:
+                log.info("Upgraded settings from version %d to %d", file_version, self._version)
+        for key, value in values.items():
+            setting = self._declared.get(key)
+            if setting is None:
+                self._extra[key] = value  # kept: a newer version's key, or a plug-in's
+            elif setting.accepts(value):
+                self._values[key] = float(value) if setting.type is float else value
+            else:
+                log.warning("Setting %s has an invalid value %r; using the default", key, value)
+        if file_version != self._version and not self._read_only:
+            self._save()
+
+    def _save(self) -> None:
+        if self._read_only:
+            return
+        data = {"version": self._version, "values": {**self._extra, **self._values}}
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._path.with_name(self._path.name + ".tmp")
+        with tmp.open("w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, sort_keys=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.replace(self._path)
+
+    def _setting(self, key: str) -> Setting[Any]:
+        try:
+            return self._declared[key]
+        except KeyError:
+            raise KeyError(f"undeclared setting {key!r}") from None
+
+    def get(self, setting: Setting[T]) -> T:
+        """The current value (the default when unset)."""
+        declared = self._setting(setting.key)
+        return cast(T, self._values.get(declared.key, declared.default))
+
+    def set(self, setting: Setting[T], value: T) -> None:
+        """Change a value, save, and emit `changed(key)` if it differs."""
+        declared = self._setting(setting.key)
+        if not declared.accepts(value):
+            raise TypeError(f"setting {declared.key} needs a {declared.type.__name__}, got {value!r}")
+        if self.get(declared) == value and declared.key in self._values:
+            return
+        self._values[declared.key] = value
+        self._save()
+        self.changed.emit(declared.key)
+
+    def reset(self, setting: Setting[Any]) -> None:
+        """Back to the default."""
+        if self._values.pop(setting.key, None) is not None:
+            self._save()
+            self.changed.emit(setting.key)

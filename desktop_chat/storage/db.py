@@ -1,0 +1,109 @@
+"""Opening the SQLite file: header checks before anything is written, pragmas, and typed errors."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import peewee
+
+log = logging.getLogger(__name__)
+
+DB_FILENAME = "desktop_chat.sqlite3"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_USER_VERSION_OFFSET = 60
+
+PRAGMAS: dict[str, Any] = {
+    "journal_mode": "wal",
+    "synchronous": "normal",
+    "foreign_keys": 1,
+    "busy_timeout": 5000,
+    "cache_size": -32_000,  # KiB: 32 MiB page cache
+    "temp_store": "memory",
+}
+
+
+class StoreError(Exception):
+    """The database cannot be used; `str()` is a message for a person."""
+
+
+class NewerSchemaError(StoreError):
+    """The file was written by a newer desktop_chat; it is refused and left untouched."""
+
+    def __init__(self, path: Path, found: int, supported: int) -> None:
+        self.path, self.found, self.supported = path, found, supported
+        super().__init__(
+            f"The database {path} uses schema version {found}, but this version of desktop_chat "
+            f"understands schema versions up to {supported}. Update desktop_chat to open it. "
+            "The file has not been changed."
+        )
+
+
+class CorruptDatabaseError(StoreError):
+    """The file is not a readable SQLite database; it is refused and left untouched."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        self.path, self.detail = path, detail
+        super().__init__(
+            f"The database {path} cannot be read ({detail}). It has not been changed; "
+            "restore a backup or move it aside to start with an empty history."
+        )
+
+
+def database_path(data_dir: Path) -> Path:
+    """Where the one database file lives inside a data dir."""
+    return data_dir / DB_FILENAME
+
+
+def header_user_version(path: Path) -> int | None:
+    """The `user_version` in the file header, read without opening SQLite (so nothing is written).
+
+    None for a missing or empty file. Raises CorruptDatabaseError when the header is not SQLite's.
+    """
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(100)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise CorruptDatabaseError(path, exc.strerror or str(exc)) from exc
+    if not header:
+        return None
+    if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
+        raise CorruptDatabaseError(path, "not an SQLite database")
+    return int.from_bytes(header[_USER_VERSION_OFFSET : _USER_VERSION_OFFSET + 4], "big")
+
+
+class _TolerantSqliteDatabase(peewee.SqliteDatabase):
+    """SqliteDatabase whose text decoding never raises: invalid UTF-8 shows as U+FFFD, not a crash."""
+
+    def _connect(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection = super()._connect()  # type: ignore[misc]
+        conn.text_factory = _decode_text
+        return conn
+
+
+def _decode_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
+
+
+def connect(path: Path, *, readonly: bool = False) -> peewee.SqliteDatabase:
+    """A Peewee database for `path` with the house pragmas (connections open lazily, per thread)."""
+    if readonly:
+        return _TolerantSqliteDatabase(
+            f"file:{path}?mode=ro", uri=True, pragmas={"foreign_keys": 1, "query_only": 1}
+        )
+    return _TolerantSqliteDatabase(str(path), pragmas=PRAGMAS)
+
+
+def read_user_version(db: peewee.SqliteDatabase) -> int:
+    """PRAGMA user_version of an open database."""
+    return int(db.execute_sql("PRAGMA user_version").fetchone()[0])
+
+
+def integrity_errors(db: peewee.SqliteDatabase) -> list[str]:
+    """Problems reported by `PRAGMA integrity_check` (empty when the file is sound)."""
+    rows = [str(r[0]) for r in db.execute_sql("PRAGMA integrity_check").fetchall()]
+    return [] if rows == ["ok"] else rows
