@@ -157,6 +157,13 @@ class Message:
         """What the message says, whoever wrote it."""
         return self.response.text if self.response is not None else self.content
 
+    @property
+    def response_id(self) -> int:
+        """The id of this assistant message's response document."""
+        if self.response is None:
+            raise ValueError(f"message {self.id} ({self.role}) has no response document")
+        return self.response.id
+
 
 @dataclass(frozen=True, slots=True)
 class ToolExecution:

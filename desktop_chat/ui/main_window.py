@@ -49,11 +49,11 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon() or QIcon())
         self.resize(1100, 720)
 
+        services.conversations.rows_skipped.connect(self._show_note)  # before the first page is read
         self.conversation_model = ConversationListModel(services.conversations, self)
         self.transcript_model = TranscriptModel(self)
         self._build()
         self._build_actions()
-        services.conversations.rows_skipped.connect(self._show_note)
         services.conversations.conversation_removed.connect(self._on_removed)
         self._restore_state()
         for note in services.startup_notes():
@@ -130,6 +130,7 @@ class MainWindow(QMainWindow):
         quit_action = QAction("Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
+        self.addActions([new_action, quit_action])  # shortcuts work even with the menu bar hidden
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(new_action)
         file_menu.addSeparator()

@@ -1,0 +1,53 @@
+"""Test-wide set-up: never touch the real user dirs, run Qt offscreen, and share store fixtures."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Before anything imports Qt or platformdirs: an isolated home for every XDG dir, and offscreen Qt.
+_SANDBOX = Path(tempfile.mkdtemp(prefix="desktop_chat-tests-"))
+for _var, _sub in (
+    ("XDG_DATA_HOME", "data"),
+    ("XDG_CONFIG_HOME", "config"),
+    ("XDG_CACHE_HOME", "cache"),
+    ("XDG_STATE_HOME", "state"),
+):
+    os.environ[_var] = str(_SANDBOX / _sub)
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["QT_API"] = "pyside6"
+
+from desktop_chat.storage import Store, open_store  # noqa: E402
+
+pytest_plugins = ["tests.secret_service"]
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """Where a test's database file goes (a fresh tmp dir each test)."""
+    return tmp_path / "data" / "desktop_chat.sqlite3"
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[Store]:
+    """A freshly created, migrated store on a real SQLite file."""
+    s = open_store(db_path)
+    yield s
+    s.close()
+
+
+def app_env(**extra: str) -> dict[str, str]:
+    """Environment for running the app as a subprocess: offscreen, isolated dirs, no user keychain."""
+    env = dict(os.environ)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+PYTHON = sys.executable

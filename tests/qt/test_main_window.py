@@ -1,0 +1,98 @@
+"""The main window over a real store: list, transcript, empty state, keyboard, state saved on close."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QListView, QPlainTextEdit, QPushButton
+
+from desktop_chat.domain import ResponsePatch, ResponseStatus
+from desktop_chat.services.app_services import AppServices
+from desktop_chat.settings import LAST_CONVERSATION, WINDOW_GEOMETRY
+from desktop_chat.ui.main_window import MainWindow
+
+
+def _window(qtbot, services: AppServices) -> MainWindow:
+    w = MainWindow(services)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def test_main_widgets_have_names(qtbot, services: AppServices) -> None:
+    w = _window(qtbot, services)
+    for cls, name in (
+        (QListView, "conversationList"),
+        (QListView, "transcript"),
+        (QPlainTextEdit, "composer"),
+        (QPushButton, "sendButton"),
+    ):
+        widget = w.findChild(cls, name)
+        assert widget is not None, name
+        assert widget.accessibleName()
+
+
+def test_empty_store_shows_welcome(qtbot, services: AppServices) -> None:
+    w = _window(qtbot, services)
+    assert w.pages.currentWidget() is w.empty_label
+    assert "Welcome" in w.empty_label.text()
+    assert not w.send_button.isEnabled()
+
+
+def test_list_comes_from_the_store_and_opens_the_newest(qtbot, services: AppServices) -> None:
+    repo = services.store.repo
+    old = repo.create_conversation("Old chat")
+    repo.add_message(old.id, "hello old")
+    new = repo.create_conversation("New chat about cats")
+    q = repo.add_message(new.id, "Tell me about cats")
+    a = repo.start_response(new.id, q.id)
+    repo.apply_patches([ResponsePatch(a.response_id, "Cats are", status=ResponseStatus.STREAMING)])
+    repo.recover_unfinished()  # as at start-up after a crash
+    w = _window(qtbot, services)
+    titles = [w.conversation_model.data(w.conversation_model.index(r)) for r in range(2)]
+    assert titles == ["New chat about cats", "Old chat"]
+    assert w.current_conversation_id() == new.id
+    shown = w.transcript_model.data(w.transcript_model.index(1))
+    assert "interrupted" in shown
+    assert "Cats are" in shown
+
+    w.conversation_list.setCurrentIndex(w.conversation_model.index(1))
+    assert w.current_conversation_id() == old.id
+    assert w.transcript_model.rowCount() == 1
+
+
+def test_ctrl_n_creates_and_opens_a_conversation(qtbot, services: AppServices) -> None:
+    w = _window(qtbot, services)
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow)
+    w.conversation_list.setFocus()
+    qtbot.keyClick(w.conversation_list, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert services.conversations.count() == 1
+    assert w.conversation_model.rowCount() == 1
+    assert w.current_conversation_id() is not None
+    assert w.pages.currentWidget() is w.transcript
+
+
+def test_unreadable_row_is_reported_not_fatal(qtbot, services: AppServices) -> None:
+    repo = services.store.repo
+    repo.create_conversation("fine one")
+    bad = repo.create_conversation("broken one")
+    services.store.db.execute_sql("UPDATE conversation SET params = '{oops' WHERE id = ?", (bad.id,))
+    w = _window(qtbot, services)
+    assert w.conversation_model.rowCount() == 1
+    assert w.conversation_model.data(w.conversation_model.index(0)) == "fine one"
+    assert "could not be read" in w.statusBar().currentMessage()
+
+
+def test_close_remembers_geometry_and_conversation(qtbot, services: AppServices) -> None:
+    conv = services.store.repo.create_conversation("remember me")
+    services.store.repo.create_conversation("newer")
+    w = _window(qtbot, services)
+    row = w.conversation_model.row_of(conv.id)
+    assert row is not None
+    w.conversation_list.setCurrentIndex(w.conversation_model.index(row))
+    w.close()
+    assert services.settings.get(LAST_CONVERSATION) == conv.id
+    assert services.settings.get(WINDOW_GEOMETRY)
+    w2 = _window(qtbot, services)
+    assert w2.current_conversation_id() == conv.id

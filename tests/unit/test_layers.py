@@ -1,0 +1,135 @@
+"""Imports run one way: ui -> services -> {storage, llm, tools} -> domain; leaves import nothing of ours."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import desktop_chat
+
+PACKAGE_DIR = Path(desktop_chat.__file__).parent
+
+# layer -> project layers it may import (itself included); "*" = anything
+ALLOWED: dict[str, set[str]] = {
+    "domain": set(),
+    "paths": set(),
+    "settings": set(),
+    "secrets": set(),
+    "storage": {"storage", "domain"},
+    "llm": {"llm", "domain"},
+    "tools": {"tools", "domain"},
+    "services": {"services", "storage", "llm", "tools", "domain", "paths", "settings", "secrets"},
+    "ui": {"ui", "services", "domain", "paths", "settings"},
+    "app": {"*"},
+    "__main__": {"app"},
+    "__init__": set(),
+}
+# third-party modules each layer must never import (prefix match)
+FORBIDDEN_EXTERNAL: dict[str, tuple[str, ...]] = {
+    "domain": ("PySide6", "peewee", "playhouse", "openai", "keyring", "qasync"),
+    "paths": ("PySide6", "peewee", "openai"),
+    "secrets": ("PySide6", "peewee", "openai"),
+    "settings": ("peewee", "openai", "PySide6.QtWidgets", "PySide6.QtGui"),
+    "storage": ("PySide6", "openai", "qasync", "keyring"),
+    "llm": ("PySide6", "peewee", "playhouse", "qasync"),
+    "tools": ("PySide6", "peewee", "playhouse", "qasync"),
+    "services": ("PySide6.QtWidgets", "PySide6.QtGui", "qasync", "peewee", "playhouse", "openai"),
+    "ui": ("peewee", "playhouse", "openai", "keyring"),
+}
+
+
+def layer_of(module: str) -> str:
+    """`desktop_chat.storage.repo` -> `storage`."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def imports_of(source: str, module: str) -> list[str]:
+    """Every module imported anywhere in the source (function-level lazy imports included)."""
+    found: list[str] = []
+    package = module.rsplit(".", 1)[0]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                origin = ".".join([*base, node.module] if node.module else base)
+            else:
+                origin = node.module or ""
+            found.append(origin)
+            # `from pkg import name` may import a submodule: check pkg.name too
+            found.extend(f"{origin}.{alias.name}" for alias in node.names if alias.name != "*")
+    return found
+
+
+def violations(module: str, source: str) -> list[str]:
+    """Wrong arrows in one module."""
+    layer = layer_of(module)
+    allowed = ALLOWED.get(layer)
+    if allowed is None:
+        return [f"{module}: layer {layer!r} is not declared in ALLOWED"]
+    out: list[str] = []
+    for imported in imports_of(source, module):
+        if imported == "desktop_chat" or imported.startswith("desktop_chat."):
+            target = layer_of(imported)
+            if imported == "desktop_chat" and layer != "__init__":
+                target = "__init__"
+            if target == "__init__":
+                continue  # the package root holds only __version__
+            if "*" not in allowed and target != layer and target not in allowed:
+                out.append(f"{module} imports {imported} ({layer} -> {target})")
+        else:
+            for bad in FORBIDDEN_EXTERNAL.get(layer, ()):
+                if imported == bad or imported.startswith(bad + "."):
+                    out.append(f"{module} imports {imported} (forbidden in {layer})")
+    return out
+
+
+def project_modules() -> list[tuple[str, Path]]:
+    """Every module of the package."""
+    modules = []
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        rel = path.relative_to(PACKAGE_DIR.parent).with_suffix("")
+        parts = list(rel.parts)
+        if parts[-1] == "__init__" and len(parts) > 2:
+            parts = parts[:-1]
+        modules.append((".".join(parts), path))
+    return modules
+
+
+def test_every_module_imports_only_downwards() -> None:
+    problems = [v for mod, path in project_modules() for v in violations(mod, path.read_text())]
+    assert problems == []
+
+
+def test_package_has_the_declared_layers() -> None:
+    layers = {layer_of(m) for m, _ in project_modules()}
+    assert {"storage", "services", "ui", "domain", "app", "settings", "secrets", "paths"} <= layers
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "expected"),
+    [
+        ("desktop_chat.ui.window", "from desktop_chat.storage import repo", "ui -> storage"),
+        ("desktop_chat.ui.window", "import peewee", "forbidden in ui"),
+        ("desktop_chat.storage.repo", "def f():\n    from PySide6 import QtCore", "forbidden in storage"),
+        ("desktop_chat.storage.repo", "from ..services import chat", "storage -> services"),
+        ("desktop_chat.services.chat", "from PySide6.QtWidgets import QWidget", "forbidden in services"),
+        ("desktop_chat.domain", "from desktop_chat import settings", "domain -> settings"),
+        ("desktop_chat.ui.window", "import openai", "forbidden in ui"),
+        ("desktop_chat.services.chat", "from PySide6 import QtWidgets", "forbidden in services"),
+    ],
+)
+def test_checker_catches_wrong_arrows(module: str, source: str, expected: str) -> None:
+    found = violations(module, source)
+    assert any(expected in v for v in found), found
+
+
+def test_checker_accepts_right_arrows() -> None:
+    assert violations("desktop_chat.ui.window", "from desktop_chat.services import chat") == []
+    assert violations("desktop_chat.services.chat", "from PySide6.QtCore import QObject") == []
+    assert violations("desktop_chat.storage.repo", "from . import db\nimport peewee") == []
