@@ -16,13 +16,15 @@ from desktop_chat.storage.db import (
     database_path,
     header_user_version,
     read_user_version,
+    wal_user_version,
 )
-from desktop_chat.storage.migrations import SCHEMA_VERSION, MigrationReport, migrate
+from desktop_chat.storage.migrations import SCHEMA_VERSION, MigrationError, MigrationReport, migrate
 from desktop_chat.storage.repo import NotFoundError, Repo
 
 __all__ = [
     "SCHEMA_VERSION",
     "CorruptDatabaseError",
+    "MigrationError",
     "NewerSchemaError",
     "NotFoundError",
     "Repo",
@@ -61,6 +63,11 @@ def open_store(path: Path, *, recover: bool = True) -> Store:
     """Open (creating if needed) the database at `path`, refuse newer or unreadable files untouched,
     back up and migrate older ones, and mark answers left unfinished by a crash as interrupted."""
     version = header_user_version(path)
+    # A version committed to the WAL but not yet checkpointed is the live one. Check it here:
+    # refusing after opening read-write would checkpoint that WAL into the file on close.
+    wal_version = wal_user_version(path)
+    if wal_version is not None:
+        version = wal_version
     if version is not None and version > SCHEMA_VERSION:
         raise NewerSchemaError(path, version, SCHEMA_VERSION)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,9 @@ log = logging.getLogger(__name__)
 DB_FILENAME = "desktop_chat.sqlite3"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _USER_VERSION_OFFSET = 60
+_WAL_MAGIC = {0x377F0682: "<", 0x377F0683: ">"}  # checksum byte order, by the WAL header's magic
+_WAL_HEADER = 32
+_WAL_FRAME_HEADER = 24
 
 PRAGMAS: dict[str, Any] = {
     "journal_mode": "wal",
@@ -74,6 +78,59 @@ def header_user_version(path: Path) -> int | None:
     if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
         raise CorruptDatabaseError(path, "not an SQLite database")
     return int.from_bytes(header[_USER_VERSION_OFFSET : _USER_VERSION_OFFSET + 4], "big")
+
+
+def _wal_checksum(data: bytes, s0: int, s1: int, order: str) -> tuple[int, int]:
+    """SQLite's cumulative WAL checksum over `data` (a multiple of 8 bytes)."""
+    for x0, x1 in struct.iter_unpack(order + "II", data):
+        s0 = (s0 + x0 + s1) & 0xFFFFFFFF
+        s1 = (s1 + x1 + s0) & 0xFFFFFFFF
+    return s0, s1
+
+
+def wal_user_version(path: Path) -> int | None:
+    """The `user_version` of the last transaction committed to `path`'s WAL file, read without SQLite.
+
+    After a crash (or while another process has the database open) the newest page 1 may still sit
+    in the `-wal` file, not yet in the header. Opening the database read-write to find out would
+    checkpoint that WAL into the file on close, so it is read here byte by byte, with the same
+    salt and checksum rules SQLite uses to decide which frames count. None when there is no WAL,
+    or no committed copy of page 1 in it.
+    """
+    try:
+        wal = Path(f"{path}-wal").read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise CorruptDatabaseError(path, exc.strerror or str(exc)) from exc
+    if len(wal) < _WAL_HEADER:
+        return None
+    magic, _fmt, page_size, _seq, salt1, salt2, c0, c1 = struct.unpack(">8I", wal[:_WAL_HEADER])
+    order = _WAL_MAGIC.get(magic)
+    if order is None or page_size < 512 or page_size & (page_size - 1):
+        return None
+    s0, s1 = _wal_checksum(wal[:24], 0, 0, order)
+    if (s0, s1) != (c0, c1):
+        return None
+    version: int | None = None
+    pending: int | None = None  # page 1's user_version in the transaction not yet committed
+    frame_size = _WAL_FRAME_HEADER + page_size
+    for offset in range(_WAL_HEADER, len(wal) - frame_size + 1, frame_size):
+        pgno, commit_size, f_salt1, f_salt2, f_c0, f_c1 = struct.unpack(
+            ">6I", wal[offset : offset + _WAL_FRAME_HEADER]
+        )
+        if (f_salt1, f_salt2) != (salt1, salt2) or pgno == 0:
+            break
+        page = wal[offset + _WAL_FRAME_HEADER : offset + frame_size]
+        s0, s1 = _wal_checksum(wal[offset : offset + 8], s0, s1, order)
+        s0, s1 = _wal_checksum(page, s0, s1, order)
+        if (s0, s1) != (f_c0, f_c1):
+            break
+        if pgno == 1:
+            pending = int.from_bytes(page[_USER_VERSION_OFFSET : _USER_VERSION_OFFSET + 4], "big")
+        if commit_size:
+            version = pending if pending is not None else version
+    return version
 
 
 class _TolerantSqliteDatabase(peewee.SqliteDatabase):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import peewee
 
-from desktop_chat.storage.db import read_user_version
+from desktop_chat.storage.db import StoreError, read_user_version
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,17 @@ INSERT INTO message_fts(rowid, text)
     WHERE status NOT IN ('pending', 'streaming') AND text != '';
 """
 
+# FTS5 cannot add prefix indexes to an existing table: rebuild it (same rule as step 2's backfill).
+_V3_SEARCH_PREFIXES = """
+DROP TABLE message_fts;
+CREATE VIRTUAL TABLE message_fts USING fts5(text, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
+INSERT INTO message_fts(rowid, text)
+    SELECT id, content FROM message WHERE role != 'assistant' AND content != '';
+INSERT INTO message_fts(rowid, text)
+    SELECT message_id, text FROM response
+    WHERE status NOT IN ('pending', 'streaming') AND text != '';
+"""
+
 
 def _script(sql: str) -> Callable[[peewee.SqliteDatabase], None]:
     def apply(db: peewee.SqliteDatabase) -> None:
@@ -152,8 +163,21 @@ MIGRATIONS: tuple[Migration, ...] = (
         1, "conversations, messages, response documents, tool executions, providers", _script(_V1_CORE)
     ),
     Migration(2, "full-text search over completed messages", _script(_V2_SEARCH)),
+    Migration(3, "prefix indexes (2 and 3 characters) for search", _script(_V3_SEARCH_PREFIXES)),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+class MigrationError(StoreError):
+    """A backup or an upgrade step failed; the file is left at the last whole version."""
+
+    def __init__(self, path: Path, reached: int, target: int, detail: str, backup: Path | None) -> None:
+        self.path, self.reached, self.target, self.backup = path, reached, target, backup
+        where = f"A copy of the file from before the upgrade is at {backup}." if backup else ""
+        super().__init__(
+            f"The database {path} could not be upgraded to schema version {target} ({detail}). "
+            f"It is left at schema version {reached}. {where}".strip()
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,13 +190,17 @@ class MigrationReport:
 
 
 def backup_path_for(db_path: Path, from_version: int) -> Path:
-    """A fresh, never-overwritten name next to the database for the pre-migration copy."""
+    """A fresh, never-overwritten name next to the database for the pre-migration copy.
+
+    `desktop_chat.sqlite3.backup-v2-20261125-120000`: it sorts beside the database it copies, and does not
+    end in `.sqlite3`, so the data dir still holds exactly one database file.
+    """
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    candidate = db_path.with_name(f"{db_path.stem}.backup-v{from_version}-{stamp}{db_path.suffix}")
+    candidate = db_path.with_name(f"{db_path.name}.backup-v{from_version}-{stamp}")
     n = 1
     while candidate.exists():
         n += 1
-        candidate = db_path.with_name(f"{db_path.stem}.backup-v{from_version}-{stamp}-{n}{db_path.suffix}")
+        candidate = db_path.with_name(f"{db_path.name}.backup-v{from_version}-{stamp}-{n}")
     return candidate
 
 
@@ -189,7 +217,10 @@ def migrate(
     backup: Path | None = None
     if current > 0:
         backup = backup_path_for(db_path, current)
-        db.execute_sql("VACUUM INTO ?", (str(backup),))
+        try:
+            db.execute_sql("VACUUM INTO ?", (str(backup),))
+        except peewee.DatabaseError as exc:
+            raise MigrationError(db_path, current, target, f"no backup copy: {exc}", None) from exc
         log.warning(
             "Upgrading the database from schema %d to %d; a copy of the old file is at %s",
             current,
@@ -199,8 +230,17 @@ def migrate(
     for step in migrations:
         if step.version <= current:
             continue
-        with db.atomic():
-            step.apply(db)
-            db.execute_sql(f"PRAGMA user_version = {int(step.version)}")
+        try:
+            with db.atomic():
+                step.apply(db)
+                db.execute_sql(f"PRAGMA user_version = {int(step.version)}")
+        except Exception as exc:
+            try:
+                reached = read_user_version(db)
+            except peewee.DatabaseError:
+                reached = step.version - 1
+            log.exception("Schema migration %d failed; the database stays at %d", step.version, reached)
+            detail = f"step {step.version} failed: {type(exc).__name__}: {exc}"
+            raise MigrationError(db_path, reached, target, detail, backup) from exc
         log.info("Applied schema migration %d: %s", step.version, step.description)
     return MigrationReport(current, target, backup)

@@ -606,7 +606,12 @@ class Repo:
             ).fetchall()
         ]
         for rid in ids:
-            self.finish_response(rid, ResponseStatus.INTERRUPTED, error=INTERRUPTED_ERROR)
+            self.finish_response(
+                rid,
+                ResponseStatus.INTERRUPTED,
+                error=INTERRUPTED_ERROR,
+                tool_status=self._stopped_tool_status(rid),
+            )
         if ids:
             log.warning("Marked %d unfinished response(s) as interrupted: %s", len(ids), ids)
         now = _now()
@@ -617,6 +622,18 @@ class Repo:
             (now,),
         )
         return ids
+
+    def _stopped_tool_status(self, response_id: int) -> dict[str, ToolStatus] | None:
+        """The response's tool states with queued/running ones cancelled (None: nothing to change)."""
+        row = self.db.execute_sql("SELECT tool_status FROM response WHERE id = ?", (response_id,)).fetchone()
+        try:
+            status = {str(k): ToolStatus(v) for k, v in _json_obj(row[0] if row else None, "x").items()}
+        except (ValueError, TypeError):  # an unreadable document is kept as it is
+            return None
+        unfinished = (ToolStatus.QUEUED, ToolStatus.RUNNING)
+        if not any(v in unfinished for v in status.values()):
+            return None
+        return {k: ToolStatus.CANCELLED if v in unfinished else v for k, v in status.items()}
 
     def unfinished_response_ids(self) -> list[int]:
         """Responses still pending or streaming."""
