@@ -16,7 +16,7 @@ import socket
 import sys
 import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import IO, TYPE_CHECKING
 
@@ -25,7 +25,7 @@ from desktop_chat.paths import AppPaths, resolve_paths
 from desktop_chat.secrets import Redactor, SecretStore
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QMessageBox
 
 log = logging.getLogger("desktop_chat")
 
@@ -72,6 +72,7 @@ def setup_logging(paths: AppPaths, *, debug: bool, redactor: Redactor) -> None:
     stderr_handler.setFormatter(fmt)
     stderr_handler.setLevel(logging.DEBUG if debug else logging.WARNING)
     stderr_handler.addFilter(redactor)
+    stderr_handler.addFilter(lambda record: not getattr(record, "printed", False))  # said on stderr already
     root = logging.getLogger()
     root.handlers[:] = [file_handler, stderr_handler]
     root.setLevel(logging.DEBUG if debug else logging.INFO)
@@ -101,7 +102,7 @@ class ErrorReporter:
 
     def __init__(self, redactor: Redactor) -> None:
         self._redactor = redactor
-        self._showing = False
+        self._box: QMessageBox | None = None
 
     def install(self) -> None:
         """Route sys, thread and asyncio exceptions here."""
@@ -129,15 +130,20 @@ class ErrorReporter:
     def _dialog(self, summary: str, details: str) -> None:
         from PySide6.QtWidgets import QApplication, QMessageBox
 
-        if self._showing or QApplication.instance() is None:
+        if self._box is not None or QApplication.instance() is None:
             return
-        self._showing = True
         box = QMessageBox(QMessageBox.Icon.Critical, "Desktop Chat: unexpected error", summary)
+        box.setObjectName("errorDialog")
         box.setInformativeText("The app keeps running; details are in the log. Your conversations are saved.")
         box.setDetailedText(details)
-        box.setAttribute(__import__("PySide6.QtCore").QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.finished.connect(lambda _r: setattr(self, "_showing", False))
+        box.finished.connect(self._dialog_closed)
+        self._box = box  # held here: a parentless dialog would be collected (and vanish) at once
         box.open()
+
+    def _dialog_closed(self, _result: int) -> None:
+        if self._box is not None:
+            self._box.deleteLater()
+        self._box = None
 
 
 def _qt_message_handler(mode: object, context: object, message: str) -> None:
@@ -163,18 +169,22 @@ def _has_display() -> bool:
 
 
 class SignalBridge:
-    """Turns SIGINT/SIGTERM into a callback on the Qt thread (Python handlers can't run inside Qt's loop)."""
+    """Turns SIGINT/SIGTERM into a callback on the Qt thread (Python handlers can't run inside Qt's loop).
 
-    def __init__(self, on_signal: object) -> None:
+    A signal that arrives before Qt's loop runs is kept in the wakeup socket and acted on as soon as the
+    loop starts, with whatever `callback` is by then. Bridges nest: `close()` restores what was before.
+    """
+
+    def __init__(self, callback: Callable[[], object]) -> None:
         from PySide6.QtCore import QSocketNotifier
 
         self._rsock, self._wsock = socket.socketpair()
         self._rsock.setblocking(False)
         self._wsock.setblocking(False)
-        self._callback = on_signal
+        self.callback = callback
         self.received: int | None = None
         self._previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-        signal.set_wakeup_fd(self._wsock.fileno())
+        self._previous_fd = signal.set_wakeup_fd(self._wsock.fileno())
         for sig in self._previous:
             signal.signal(sig, self._handle)
         self._notifier = QSocketNotifier(self._rsock.fileno(), QSocketNotifier.Type.Read)
@@ -191,27 +201,36 @@ class SignalBridge:
             pass
         if self.received is not None:
             log.info("Received signal %d; quitting", self.received)
-            self._callback()  # type: ignore[operator]
+            self.callback()
 
     def close(self) -> None:
-        """Restore the previous handlers."""
+        """Restore the previous handlers and wakeup fd."""
         self._notifier.setEnabled(False)
-        signal.set_wakeup_fd(-1)
+        signal.set_wakeup_fd(self._previous_fd)
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
         self._rsock.close()
         self._wsock.close()
 
 
-def show_fatal(app: QApplication, title: str, text: str) -> None:
-    """A blocking error dialog (closed by SIGTERM/SIGINT too); on headless platforms it does not block."""
+def show_fatal(
+    app: QApplication, title: str, text: str, *, auto_close: bool | None = None, timeout: float | None = None
+) -> None:
+    """A blocking error dialog, closed by the person, by SIGTERM/SIGINT, or after `timeout` seconds.
+
+    `auto_close` (default: on headless platforms) closes it as soon as it shows, so it never blocks.
+    """
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QMessageBox
 
     box = QMessageBox(QMessageBox.Icon.Critical, title, text)
     box.setObjectName("fatalErrorDialog")
-    if app.platformName() in _HEADLESS_PLATFORMS:
+    if auto_close is None:
+        auto_close = app.platformName() in _HEADLESS_PLATFORMS
+    if auto_close:
         QTimer.singleShot(0, box.accept)
+    elif timeout is not None:
+        QTimer.singleShot(max(0, int(timeout * 1000)), box.reject)
     bridge = SignalBridge(box.reject)
     try:
         box.exec()
@@ -242,7 +261,25 @@ def run(args: argparse.Namespace, paths: AppPaths, redactor: Redactor) -> int:
     app = _create_app()
     reporter = ErrorReporter(redactor)
     reporter.install()
+    # From here on SIGTERM/SIGINT quit cleanly, even if they arrive before the loop runs.
+    bridge = SignalBridge(app.quit)
+    try:
+        return _run_store_and_window(
+            app, args=args, paths=paths, redactor=redactor, reporter=reporter, bridge=bridge
+        )
+    finally:
+        bridge.close()
 
+
+def _run_store_and_window(
+    app: QApplication,
+    *,
+    args: argparse.Namespace,
+    paths: AppPaths,
+    redactor: Redactor,
+    reporter: ErrorReporter,
+    bridge: SignalBridge,
+) -> int:
     from desktop_chat.storage import StoreError, database_path, open_store
 
     db_path = database_path(paths.data_dir)
@@ -250,8 +287,8 @@ def run(args: argparse.Namespace, paths: AppPaths, redactor: Redactor) -> int:
         store = open_store(db_path)
     except StoreError as exc:
         print(f"desktop_chat: {exc}", file=sys.stderr)
-        log.error("Refused to open the database: %s", exc)
-        show_fatal(app, "Desktop Chat cannot open your history", str(exc))
+        log.error("Refused to open the database: %s", exc, extra={"printed": True})
+        show_fatal(app, "Desktop Chat cannot open your history", str(exc), timeout=args.quit_after)
         return EXIT_STORE_REFUSED
 
     import qasync
@@ -264,29 +301,25 @@ def run(args: argparse.Namespace, paths: AppPaths, redactor: Redactor) -> int:
     try:
         window = MainWindow(services)
         window.show()
-        log.info(
-            "desktop_chat %s started; database %s (schema %d)",
-            __version__,
-            db_path,
-            store.migration.to_version,
-        )
-
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
         loop.set_exception_handler(reporter.asyncio_handler)
         quitting = asyncio.Event()
         app.aboutToQuit.connect(quitting.set)
         app.setQuitOnLastWindowClosed(True)
-        bridge = SignalBridge(window.close)
+        bridge.callback = window.close
         if args.quit_after is not None:
             from PySide6.QtCore import QTimer
 
             QTimer.singleShot(int(args.quit_after * 1000), window.close)
-        try:
-            with loop:
-                loop.run_until_complete(quitting.wait())
-        finally:
-            bridge.close()
+        log.info(
+            "desktop_chat %s started; database %s (schema %d)",
+            __version__,
+            db_path,
+            store.migration.to_version,
+        )
+        with loop:
+            loop.run_until_complete(quitting.wait())
         window.close()
     finally:
         services.shutdown()
