@@ -87,14 +87,20 @@ class SecretStore:
         self._redactor = redactor
 
     def _keyring(self) -> Any:
-        backend = self._backend or keyring.get_keyring()
+        backend = keyring.get_keyring() if self._backend is None else self._backend
         name = type(backend).__module__ + "." + type(backend).__name__
         if name.startswith("keyring.backends.fail.") or (
             name.startswith("keyring.backends.chainer.") and not getattr(backend, "backends", None)
         ):
             raise KeychainUnavailable(
-                "No keychain is available, so API keys cannot be saved. On Linux, install and unlock a "
-                "Secret Service keyring (GNOME Keyring or KWallet); local servers need no key."
+                "No keychain is available, so API keys cannot be saved or read. On Linux, install and "
+                "unlock a Secret Service keyring (GNOME Keyring or KWallet); local servers need no key."
+            )
+        if name.startswith("keyring.backends.null."):  # keyring.disable(): saves nothing, reads nothing
+            raise KeychainUnavailable(
+                "The keychain is turned off for Python programs (keyring's null backend), so API keys "
+                "cannot be saved. Run `python -m keyring diagnose` to see the setting; local servers need "
+                "no key."
             )
         return backend
 
@@ -122,9 +128,12 @@ class SecretStore:
             raise KeychainUnavailable(f"No keychain is available to {what} ({type(exc).__name__}).") from None
         except keyring.errors.KeyringLocked:
             raise KeychainError(f"The keychain is locked; unlock it to {what}.") from None
-        except keyring.errors.PasswordDeleteError:
-            return None
         except Exception as exc:  # a backend may raise anything (D-Bus errors ...); never echo args
+            if type(exc).__name__ == "SecretServiceNotAvailableException":  # the service went away
+                raise KeychainUnavailable(
+                    f"The keychain service stopped answering, so desktop_chat cannot {what}. Unlock or "
+                    "restart your keyring (GNOME Keyring or KWallet) and try again."
+                ) from None
             log.warning("Keychain %s failed for profile %s: %s", what, profile, type(exc).__name__)
             raise KeychainError(f"The keychain could not {what}: {type(exc).__name__}.") from None
 
@@ -157,6 +166,8 @@ class SecretStore:
 
     def delete(self, profile: str) -> None:
         """Remove the key of a profile (no error when there is none)."""
+        if self.get(profile) is None:
+            return
         self._call(
             "delete the API key",
             profile,
