@@ -28,7 +28,7 @@ from desktop_chat.ui.transcript import TranscriptModel
 
 log = logging.getLogger(__name__)
 
-NO_PROVIDER_HINT = "Add a model provider to start chatting. Your saved conversations are all here."
+NO_PROVIDER_HINT = "Add a model provider to start chatting."
 
 
 def _named(widget: QWidget, name: str, accessible: str) -> QWidget:
@@ -171,7 +171,8 @@ class MainWindow(QMainWindow):
     def _update_empty_state(self, *_: object) -> None:
         if self.conversation_model.rowCount() == 0:
             self.empty_label.setText(
-                "<h2>Welcome to Desktop Chat</h2><p>Your conversations will appear on the left.</p>"
+                "<h2>Welcome to Desktop Chat</h2>"
+                "<p>Your conversations will appear on the left, kept in one file on this computer.</p>"
                 f"<p>{NO_PROVIDER_HINT}</p><p>Press <b>Ctrl+N</b> for a new chat.</p>"
             )
             self.pages.setCurrentWidget(self.empty_label)
