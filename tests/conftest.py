@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -12,6 +14,7 @@ import pytest
 
 # Before anything imports Qt or platformdirs: an isolated home for every XDG dir, and offscreen Qt.
 _SANDBOX = Path(tempfile.mkdtemp(prefix="desktop_chat-tests-"))
+atexit.register(shutil.rmtree, _SANDBOX, ignore_errors=True)
 for _var, _sub in (
     ("XDG_DATA_HOME", "data"),
     ("XDG_CONFIG_HOME", "config"),
