@@ -54,7 +54,34 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="quit by itself after SECONDS (for scripted checks)",
     )
     parser.add_argument("--version", action="version", version=f"desktop_chat {__version__}")
-    return parser.parse_args(argv)
+    endpoint = parser.add_argument_group(
+        "endpoint", "use an OpenAI-compatible endpoint (its key, if it needs one, from OPENAI_API_KEY)"
+    )
+    endpoint.add_argument("--base-url", metavar="URL", help="e.g. http://localhost:11434/v1")
+    endpoint.add_argument(
+        "--model", metavar="NAME", help="model id (default: the first one the endpoint lists)"
+    )
+    smoke = parser.add_argument_group(
+        "scripted check", "send one prompt through the window, print JSON, exit"
+    )
+    smoke.add_argument(
+        "--smoke", action="store_true", help="run once offscreen; exit 0 when the answer finished"
+    )
+    smoke.add_argument("--prompt", metavar="TEXT", help="what --smoke types into the composer")
+    smoke.add_argument(
+        "--approve-tools",
+        choices=("all", "none"),
+        default="none",
+        help="how --smoke answers tool approvals (default: none)",
+    )
+    args = parser.parse_args(argv)
+    if args.model and not args.base_url:
+        parser.error("--model needs --base-url")
+    if args.smoke and not (args.base_url and args.prompt):
+        parser.error("--smoke needs --base-url and --prompt (and usually --model)")
+    if args.prompt is not None and not args.smoke:
+        parser.error("--prompt is for --smoke runs")
+    return args
 
 
 # ---- logging and crash handling ---------------------------------------------------------------
@@ -301,16 +328,20 @@ def _run_store_and_window(
     try:
         window = MainWindow(services)
         window.show()
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(150, _warm_up_in_background)  # after the first paint: openai costs 0.3-0.7 s
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
         loop.set_exception_handler(reporter.asyncio_handler)
         quitting = asyncio.Event()
+        # Closing the window ends the run; Qt must not stop the loop itself: answers still have to be
+        # stopped (their HTTP streams closed) and saved while it runs.
+        app.setQuitOnLastWindowClosed(False)
+        window.closed.connect(quitting.set)
         app.aboutToQuit.connect(quitting.set)
-        app.setQuitOnLastWindowClosed(True)
         bridge.callback = window.close
         if args.quit_after is not None:
-            from PySide6.QtCore import QTimer
-
             QTimer.singleShot(int(args.quit_after * 1000), window.close)
         log.info(
             "desktop_chat %s started; database %s (schema %d)",
@@ -318,18 +349,62 @@ def _run_store_and_window(
             db_path,
             store.migration.to_version,
         )
+        exit_code = EXIT_OK
         with loop:
-            loop.run_until_complete(quitting.wait())
+            scripted = loop.create_task(_scripted(window, services, args)) if args.base_url else None
+            quit_wait = loop.create_task(quitting.wait())
+            ends = {quit_wait, scripted} if args.smoke and scripted is not None else {quit_wait}
+            loop.run_until_complete(asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED))
+            loop.run_until_complete(services.aclose())  # stops answers still streaming (a smoke run's too)
+            if scripted is not None:
+                if not scripted.done():
+                    scripted.cancel()
+                result = loop.run_until_complete(asyncio.gather(scripted, return_exceptions=True))[0]
+                if args.smoke:
+                    exit_code = result if isinstance(result, int) else EXIT_FAILURE
+            quit_wait.cancel()
         window.close()
     finally:
         services.shutdown()
     log.info("desktop_chat quit cleanly")
-    return EXIT_OK
+    return exit_code
+
+
+def _warm_up_in_background() -> None:
+    from desktop_chat.llm.client import warm_up
+
+    threading.Thread(target=warm_up, name="import-openai", daemon=True).start()
+
+
+async def _scripted(window: object, services: object, args: argparse.Namespace) -> int:
+    """Point the app at --base-url/--model; with --smoke, chat once and return the exit code."""
+    from desktop_chat.services.app_services import AppServices
+    from desktop_chat.ui.main_window import MainWindow
+    from desktop_chat.ui.scripted import smoke
+
+    assert isinstance(window, MainWindow)
+    assert isinstance(services, AppServices)
+    key = os.environ.get("OPENAI_API_KEY") or None
+    if key:
+        services.secrets.remember_for_redaction(key)
+    keys: dict[int, str] = {}
+    profile = await services.providers.use_endpoint(args.base_url, args.model, key, session_keys=keys)
+    for profile_id, session_key in keys.items():
+        services.chat.set_session_key(profile_id, session_key)
+    if not args.smoke:
+        if profile is None:
+            window.statusBar().showMessage(
+                f"{args.base_url} lists no models; choose one in the model picker."
+            )
+        return EXIT_OK
+    return await smoke(window, services, args.prompt)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `desktop-chat` and `python -m desktop_chat`."""
     args = parse_args(argv)
+    if args.smoke:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # the real window, on no screen
     if not _has_display():
         print(
             "desktop_chat: no display found. Run it in a desktop session, or set QT_QPA_PLATFORM=offscreen "

@@ -87,11 +87,17 @@ class Conversation:
 
 @dataclass(frozen=True, slots=True)
 class ToolCall:
-    """A tool call the model asked for (arguments as the raw JSON text the model sent)."""
+    """A tool call the model asked for (arguments as the raw JSON text the model sent).
+
+    One answer can call tools in several rounds: `round` numbers them from 0, and `text_offset` is how
+    much of the answer's text had been written when the round's calls were made.
+    """
 
     id: str
     name: str
     arguments: str = ""
+    round: int = 0
+    text_offset: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,6 +104,11 @@ class SecretStore:
             )
         return backend
 
+    def remember_for_redaction(self, secret: str) -> None:
+        """Hide a key that did not come from the keychain (such as OPENAI_API_KEY) from logs too."""
+        if self._redactor is not None:
+            self._redactor.add(secret)
+
     def backend_name(self) -> str:
         """A readable name of the keychain in use (or why there is none)."""
         try:

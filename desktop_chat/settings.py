@@ -54,6 +54,11 @@ DEFAULT_MODEL = Setting("chat/default_model", str, "", "Model for new conversati
 SYSTEM_PROMPT = Setting("chat/system_prompt", str, "", "Default system prompt for new conversations")
 MAX_TOOL_ROUNDS = Setting("chat/max_tool_rounds", int, 8, "Tool-call rounds before an answer is cut off")
 PROXY_URL = Setting("network/proxy", str, "", "Proxy for cloud providers ('' = system settings)")
+AUTO_TITLE = Setting("chat/auto_title", bool, True, "Ask the model for a title after the first answer")
+CONNECT_TIMEOUT = Setting("network/connect_timeout", float, 10.0, "Seconds to wait for a connection")
+READ_TIMEOUT = Setting("network/read_timeout", float, 300.0, "Seconds to wait for the next byte of an answer")
+RETRY_ATTEMPTS = Setting("network/retry_attempts", int, 4, "Tries of a rate-limited or overloaded request")
+TOOL_TIMEOUT = Setting("tools/timeout", float, 60.0, "Seconds a tool may run before it is cut off")
 
 DECLARED: tuple[Setting[Any], ...] = (
     THEME,
@@ -66,6 +71,11 @@ DECLARED: tuple[Setting[Any], ...] = (
     SYSTEM_PROMPT,
     MAX_TOOL_ROUNDS,
     PROXY_URL,
+    AUTO_TITLE,
+    CONNECT_TIMEOUT,
+    READ_TIMEOUT,
+    RETRY_ATTEMPTS,
+    TOOL_TIMEOUT,
 )
 
 Upgrade = Callable[[dict[str, Any]], dict[str, Any]]

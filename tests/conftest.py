@@ -26,6 +26,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["QT_API"] = "pyside6"
 
 from desktop_chat.storage import Store, open_store  # noqa: E402
+from tests.helpers.llm_server import LLMServer  # noqa: E402
 
 pytest_plugins = ["tests.secret_service"]
 
@@ -54,3 +55,11 @@ def app_env(**extra: str) -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+
+@pytest.fixture
+def llm_server() -> Iterator[LLMServer]:
+    """A local OpenAI-compatible server on 127.0.0.1 (scripted streams, request recording)."""
+    with LLMServer() as server:
+        yield server
+        assert server.errors == [], server.errors

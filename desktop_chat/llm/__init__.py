@@ -1,0 +1,1 @@
+"""Talking to OpenAI-compatible endpoints: requests, stream parsing, typed errors (no Qt)."""

@@ -7,9 +7,13 @@ import logging
 from PySide6.QtCore import QObject
 
 from desktop_chat.secrets import SecretStore
+from desktop_chat.services.chat import ChatService
 from desktop_chat.services.conversations import ConversationService
+from desktop_chat.services.providers import ProviderService
 from desktop_chat.settings import Settings
 from desktop_chat.storage import Store
+from desktop_chat.tools.builtin import builtin_tools
+from desktop_chat.tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +28,12 @@ class AppServices(QObject):
         self.store = store
         self.settings = settings
         self.secrets = secrets
+        self.tools = ToolRegistry(builtin_tools())
         self.conversations = ConversationService(store.repo, self)
+        self.providers = ProviderService(store.repo, settings, secrets, self)
+        self.chat = ChatService(
+            store.repo, self.conversations, settings, secrets, tools=self.tools, parent=self
+        )
         self._closed = False
 
     def startup_notes(self) -> list[str]:
@@ -41,12 +50,17 @@ class AppServices(QObject):
             notes.append(f"{n} answer(s) were cut off when desktop_chat last stopped; their text is kept.")
         return notes
 
+    async def aclose(self) -> None:
+        """Stop streaming answers (HTTP closed, text kept as interrupted) while the loop still runs."""
+        await self.chat.shutdown()
+
     def shutdown(self) -> None:
         """Flush, mark anything unfinished as interrupted, and close the database (idempotent)."""
         if self._closed:
             return
         self._closed = True
         try:
+            self.chat.flush()
             self.store.repo.recover_unfinished()
         finally:
             self.store.close()

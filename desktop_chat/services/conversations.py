@@ -79,6 +79,10 @@ class ConversationService(QObject):
         self.conversation_added.emit(conversation.id)
         return conversation
 
+    def notify_changed(self, conversation_id: int) -> None:
+        """Tell views a conversation changed (its answer started or ended, its title...)."""
+        self.conversation_changed.emit(conversation_id)
+
     def rename(self, conversation_id: int, title: str) -> None:
         """Change a conversation's title."""
         self._repo.update_conversation(conversation_id, title=title.strip())
@@ -88,6 +92,10 @@ class ConversationService(QObject):
         """Delete a conversation and everything in it."""
         self._repo.delete_conversation(conversation_id)
         self.conversation_removed.emit(conversation_id)
+
+    def message(self, message_id: int) -> Message:
+        """One message with its (stored) response document."""
+        return self._repo.get_message(message_id)
 
     def transcript(self, conversation_id: int) -> list[Message]:
         """The messages of the conversation's active branch, oldest first."""

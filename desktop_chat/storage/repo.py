@@ -69,7 +69,18 @@ def _json_obj(raw: str | None, what: str) -> dict[str, Any]:
 
 
 def _tool_calls_json(calls: Iterable[ToolCall]) -> str:
-    return json.dumps([{"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls])
+    return json.dumps(
+        [
+            {
+                "id": c.id,
+                "name": c.name,
+                "arguments": c.arguments,
+                "round": c.round,
+                "text_offset": c.text_offset,
+            }
+            for c in calls
+        ]
+    )
 
 
 def _tool_status_json(status: dict[str, ToolStatus]) -> str:
@@ -135,7 +146,13 @@ class Repo:
         if not isinstance(calls_raw, list):
             raise ValueError("tool_calls is not a JSON list")
         calls = tuple(
-            ToolCall(str(c.get("id", "")), str(c.get("name", "")), str(c.get("arguments", "")))
+            ToolCall(
+                str(c.get("id", "")),
+                str(c.get("name", "")),
+                str(c.get("arguments", "")),
+                int(c.get("round") or 0),
+                int(c.get("text_offset") or 0),
+            )
             for c in calls_raw
         )
         status_raw = _json_obj(row["tool_status"], "tool_status")
@@ -594,6 +611,17 @@ class Repo:
             self._index(int(row["message"]), text)
         return self.get_response(response_id)
 
+    def reopen_response(self, response_id: int) -> Response:
+        """Make a finished answer `streaming` again, to continue it: text kept, error and finish cleared."""
+        updated = self.db.execute_sql(
+            "UPDATE response SET status = ?, error = NULL, finish_reason = NULL, finished_at = NULL, "
+            "updated_at = ? WHERE id = ?",
+            (ResponseStatus.STREAMING.value, _now(), response_id),
+        ).rowcount
+        if not updated:
+            raise NotFoundError(f"response {response_id}")
+        return self.get_response(response_id)
+
     def recover_unfinished(self) -> list[int]:
         """Mark every response left pending/streaming (by a crash or kill) as interrupted, text kept.
 
@@ -682,6 +710,17 @@ class Repo:
         if row is None:
             raise NotFoundError(f"tool execution {execution_id}")
         return self._tool_execution(row)
+
+    def tool_executions_for(self, response_ids: Sequence[int]) -> dict[int, list[ToolExecution]]:
+        """The tool executions of several responses, by response id, in order."""
+        if not response_ids:
+            return {}
+        T_ = self.m.ToolExecution
+        rows = T_.select().where(T_.response.in_(list(response_ids))).order_by(T_.id).dicts()
+        out: dict[int, list[ToolExecution]] = {}
+        for execution in self._convert(rows, "tool_execution", self._tool_execution).items:
+            out.setdefault(execution.response_id, []).append(execution)
+        return out
 
     def list_tool_executions(self, response_id: int) -> Page[ToolExecution]:
         """The tool executions of one response, in order."""

@@ -1,0 +1,1 @@
+"""Tools the model can call: one registry for built-in tools and MCP servers."""

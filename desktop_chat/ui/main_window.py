@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QByteArray, QItemSelection, QModelIndex, Qt
+from PySide6.QtCore import QByteArray, QItemSelection, QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QListView,
     QMainWindow,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -21,7 +21,15 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_chat.services.app_services import AppServices
-from desktop_chat.settings import LAST_CONVERSATION, SPLITTER_STATE, WINDOW_GEOMETRY
+from desktop_chat.services.chat import ChatError
+from desktop_chat.settings import (
+    DEFAULT_MODEL,
+    DEFAULT_PROFILE,
+    LAST_CONVERSATION,
+    SPLITTER_STATE,
+    WINDOW_GEOMETRY,
+)
+from desktop_chat.ui.composer import Composer
 from desktop_chat.ui.conversation_list import ID_ROLE, ConversationListModel
 from desktop_chat.ui.resources import app_icon
 from desktop_chat.ui.transcript import TranscriptModel
@@ -40,21 +48,35 @@ def _named(widget: QWidget, name: str, accessible: str) -> QWidget:
 class MainWindow(QMainWindow):
     """The one window of the app."""
 
+    closed = Signal()
+
     def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._services = services
         self._settings = services.settings
         self._current_id: int | None = None
+        self._at_bottom = True
         self.setWindowTitle("Desktop Chat")
         self.setWindowIcon(app_icon() or QIcon())
         self.resize(1100, 720)
 
         services.conversations.rows_skipped.connect(self._show_note)  # before the first page is read
         self.conversation_model = ConversationListModel(services.conversations, self)
-        self.transcript_model = TranscriptModel(self)
+        self.transcript_model = TranscriptModel(
+            self, conversations=services.conversations, chat=services.chat
+        )
         self._build()
         self._build_actions()
         services.conversations.conversation_removed.connect(self._on_removed)
+        chat = services.chat
+        chat.stream_started.connect(self._on_stream_changed)
+        chat.stream_finished.connect(self._on_stream_changed)
+        chat.error.connect(lambda _cid, text: self._show_note(text))
+        services.providers.profiles_changed.connect(self._fill_model_picker)
+        self._settings.changed.connect(self._on_setting_changed)
+        self.transcript_model.rowsInserted.connect(self._follow_bottom)
+        self.transcript_model.dataChanged.connect(self._follow_bottom)
+        self.transcript_model.modelReset.connect(self._follow_bottom)
         self._restore_state()
         for note in services.startup_notes():
             self._show_note(note)
@@ -99,18 +121,34 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.empty_label)
         self.pages.addWidget(self.transcript)
 
+        header = QHBoxLayout()
+        self.model_picker = QComboBox()
+        _named(self.model_picker, "modelPicker", "Provider and model")
+        self.model_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.model_picker.activated.connect(self._on_model_picked)
+        header.addWidget(self.model_picker)
+        header.addStretch(1)
+
         composer_row = QHBoxLayout()
-        self.composer = QPlainTextEdit()
+        self.composer = Composer()
         _named(self.composer, "composer", "Message")
-        self.composer.setPlaceholderText(NO_PROVIDER_HINT)
-        self.composer.setMaximumHeight(96)
-        self.composer.setEnabled(False)
+        self.composer.setMaximumHeight(120)
+        self.composer.submitted.connect(self.send_message)
+        self.composer.stop_requested.connect(self.stop_stream)
         self.send_button = QPushButton("Send")
         _named(self.send_button, "sendButton", "Send")
-        self.send_button.setEnabled(False)
-        self.send_button.setToolTip(NO_PROVIDER_HINT)
+        self.send_button.clicked.connect(self.send_message)
+        self.stop_button = QPushButton("Stop")
+        _named(self.stop_button, "stopButton", "Stop the answer")
+        self.stop_button.clicked.connect(self.stop_stream)
+        self.stop_button.hide()
+        buttons = QVBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.send_button)
         composer_row.addWidget(self.composer, 1)
-        composer_row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
+        composer_row.addLayout(buttons)
+        right_layout.addLayout(header)
         right_layout.addWidget(self.pages, 1)
         right_layout.addLayout(composer_row)
 
@@ -121,6 +159,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([280, 820])
         self.setCentralWidget(self.splitter)
+        self._fill_model_picker()
         self._update_empty_state()
 
     def _build_actions(self) -> None:
@@ -155,12 +194,13 @@ class MainWindow(QMainWindow):
         self._settings.set(LAST_CONVERSATION, self._current_id or 0)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Remember geometry, splitter and the open conversation."""
+        """Remember geometry, splitter and the open conversation; announce `closed`."""
         try:
             self._save_state()
         except OSError as exc:  # a full disk must not keep the window open
             log.warning("Could not save window state: %s", exc)
         super().closeEvent(event)
+        self.closed.emit()
 
     # ---- behaviour --------------------------------------------------------------------------
 
@@ -188,9 +228,89 @@ class MainWindow(QMainWindow):
     def open_conversation(self, conversation_id: int) -> None:
         """Show a conversation's active branch."""
         self._current_id = conversation_id
-        self.transcript_model.set_messages(self._services.conversations.transcript(conversation_id))
+        self._at_bottom = True
+        self.transcript_model.show_conversation(conversation_id)
         self.pages.setCurrentWidget(self.transcript)
         self.transcript.scrollToBottom()
+        self._update_composer()
+
+    # ---- chatting ---------------------------------------------------------------------------
+
+    def send_message(self) -> None:
+        """Send what the composer holds (opening a new conversation if none is open)."""
+        text = self.composer.toPlainText().strip()
+        if not text or not self.send_button.isEnabled():
+            return
+        if self._current_id is None:
+            self.new_conversation()
+        if self._current_id is None:
+            return
+        try:
+            self._services.chat.send(self._current_id, text)
+        except ChatError as exc:
+            self._show_note(str(exc))
+            return
+        self.composer.clear()
+        self._at_bottom = True
+
+    def stop_stream(self) -> None:
+        """Stop the open conversation's answer."""
+        if self._current_id is not None:
+            self._services.chat.stop(self._current_id)
+
+    def _on_stream_changed(self, conversation_id: int, *_: object) -> None:
+        if conversation_id == self._current_id:
+            self._update_composer()
+
+    def _update_composer(self) -> None:
+        chat = self._services.chat
+        conversation = None
+        if self._current_id is not None:
+            try:
+                conversation = self._services.conversations.get(self._current_id)
+            except LookupError:
+                conversation = None
+        target = chat.target(conversation)
+        streaming = self._current_id is not None and chat.is_streaming(self._current_id)
+        self.composer.setEnabled(target is not None)
+        self.composer.setPlaceholderText(
+            NO_PROVIDER_HINT
+            if target is None
+            else f"Message {target.model} (Enter sends, Shift+Enter: new line)"
+        )
+        self.send_button.setEnabled(target is not None and not streaming)
+        self.send_button.setToolTip(NO_PROVIDER_HINT if target is None else "Send (Enter)")
+        self.stop_button.setVisible(streaming)
+
+    def _fill_model_picker(self) -> None:
+        picker = self.model_picker
+        picker.clear()
+        for profile in self._services.providers.profiles():
+            model = profile.default_model
+            picker.addItem(f"{profile.name} · {model or 'no model'}", (profile.id, model))
+        current = (self._settings.get(DEFAULT_PROFILE), self._settings.get(DEFAULT_MODEL))
+        for i in range(picker.count()):
+            pid, model = picker.itemData(i)
+            if pid == current[0] and (model == current[1] or not current[1]):
+                picker.setCurrentIndex(i)
+        picker.setVisible(picker.count() > 0)
+        self._update_composer()
+
+    def _on_model_picked(self, index: int) -> None:
+        pid, model = self.model_picker.itemData(index)
+        self._settings.set(DEFAULT_PROFILE, pid)
+        self._settings.set(DEFAULT_MODEL, model)
+
+    def _on_setting_changed(self, key: str) -> None:
+        if key in (DEFAULT_PROFILE.key, DEFAULT_MODEL.key):
+            self._fill_model_picker()
+
+    def _follow_bottom(self, *_: object) -> None:
+        """Keep the newest text in view, but only when the reader is already at the bottom."""
+        bar = self.transcript.verticalScrollBar()
+        if self._at_bottom:
+            self.transcript.scrollToBottom()
+        self._at_bottom = bar.value() >= bar.maximum() - 4
 
     def current_conversation_id(self) -> int | None:
         """The conversation shown, if any."""
@@ -206,8 +326,9 @@ class MainWindow(QMainWindow):
     def _on_removed(self, conversation_id: int) -> None:
         if conversation_id == self._current_id:
             self._current_id = None
-            self.transcript_model.set_messages([])
+            self.transcript_model.show_conversation(None)
             self._update_empty_state()
+            self._update_composer()
 
     def _show_note(self, text: str) -> None:
         log.info("%s", text)

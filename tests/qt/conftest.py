@@ -1,21 +1,77 @@
-"""Fixtures for widget and model tests."""
+"""Fixtures for widget, model and service tests: real store, real settings, and an asyncio loop on Qt.
+
+`qtbot.waitSignal` spins a nested Qt loop in which no asyncio loop runs, so async service code is driven
+with `aloop.run_until_complete(...)` instead (see DESIGN.md section 3).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Awaitable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+import qasync
 
 from desktop_chat.secrets import SecretStore
 from desktop_chat.services.app_services import AppServices
-from desktop_chat.settings import Settings
+from desktop_chat.settings import AUTO_TITLE, READ_TIMEOUT, RETRY_ATTEMPTS, Settings
 from desktop_chat.storage import Store
+from tests.helpers.llm_server import LLMServer
+
+T = TypeVar("T")
 
 
 @pytest.fixture
-def services(store: Store, tmp_path: Path, qapp) -> Iterator[AppServices]:
-    """Services over a real store and a real settings file."""
-    s = AppServices(store, Settings(tmp_path / "config" / "settings.json"), SecretStore())
+def aloop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
+    """A qasync loop over the test's QApplication (run coroutines with run_until_complete)."""
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+def run(loop: asyncio.AbstractEventLoop, awaitable: Awaitable[T], timeout: float = 30) -> T:
+    """Run an awaitable on the qasync loop, failing the test after `timeout` seconds."""
+
+    async def bounded() -> T:
+        return await asyncio.wait_for(awaitable, timeout)
+
+    return loop.run_until_complete(bounded())
+
+
+@pytest.fixture
+def services(store: Store, tmp_path: Path, qapp, request: pytest.FixtureRequest) -> Iterator[AppServices]:
+    """Services over a real store and a real settings file (model titles off: one request per answer).
+
+    With `aloop` in the test, answers still streaming are stopped and HTTP clients closed on teardown.
+    """
+    loop: asyncio.AbstractEventLoop | None = (
+        request.getfixturevalue("aloop") if "aloop" in request.fixturenames else None
+    )
+    settings = Settings(tmp_path / "config" / "settings.json")
+    settings.set(AUTO_TITLE, False)
+    settings.set(RETRY_ATTEMPTS, 3)
+    settings.set(READ_TIMEOUT, 20.0)
+    s = AppServices(store, settings, SecretStore())
     yield s
+    if loop is not None and not loop.is_closed():
+        loop.run_until_complete(s.aclose())
     s.shutdown()
+
+
+def use_server(services: AppServices, server: LLMServer, model: str = "test-model") -> int:
+    """Point new conversations at the test server; returns the profile id."""
+    profile = services.providers.ensure_for_url(server.url, model, needs_key=False)
+    services.providers.use(profile, model)
+    return profile.id
