@@ -14,7 +14,9 @@ import asyncio
 import email.utils
 import ipaddress
 import logging
+import math
 import random
+import sys
 import threading
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
@@ -110,9 +112,8 @@ class RetryPolicy:
         """Seconds before try `attempt + 1`: the provider's Retry-After, else backoff with jitter."""
         if retry_after is not None:
             return max(0.0, retry_after)
-        backoff = min(self.max_delay, self.base_delay * 2**attempt)
         jitter: float = random.random()  # noqa: S311 (jitter, not crypto)
-        return float(backoff * (0.75 + jitter * 0.5))
+        return float(min(self.max_delay, self.base_delay * 2**attempt * (0.75 + jitter * 0.5)))
 
 
 _tls: list[ssl.SSLContext] = []  # one verified TLS context for every client (building one costs ~40 ms)
@@ -143,6 +144,24 @@ def warm_up() -> None:
     tls_context()
 
 
+def finalize_async_generators_on_loop() -> None:
+    """Let the running loop close async generators that are dropped while suspended.
+
+    asyncio's own loops install this finalizer while they run; qasync's loop never does. Without it, a
+    dropped generator is closed by the garbage collector wherever it happens to run, outside the loop,
+    and httpx's (which await while closing) fail there with "no running event loop". httpx leaves one
+    suspended whenever a stream is left before its end (a provider error, a malformed line, a stop).
+    The finalizer only schedules `aclose()` on its loop; on a closed loop it does nothing.
+    """
+    loop = asyncio.get_running_loop()
+    finalizer = sys.get_asyncgen_hooks().finalizer
+    owner = getattr(finalizer, "__self__", None)
+    if finalizer is None or (isinstance(owner, asyncio.AbstractEventLoop) and owner is not loop):
+        hook = getattr(loop, "_asyncgen_finalizer_hook", None)
+        if hook is not None:
+            sys.set_asyncgen_hooks(finalizer=hook)
+
+
 def is_loopback(base_url: str) -> bool:
     """True for endpoints on this machine (never sent through a proxy)."""
     host = (urlsplit(base_url).hostname or "").lower()
@@ -155,25 +174,31 @@ def is_loopback(base_url: str) -> bool:
 
 
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds from `retry-after-ms`, or `retry-after` (seconds or an HTTP date)."""
+    """Seconds from `retry-after-ms`, or `retry-after` (seconds or an HTTP date); None if absent or bad."""
     lowered = {k.lower(): v for k, v in headers.items()}
-    ms = lowered.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
+    ms = _seconds(lowered.get("retry-after-ms"))
+    if ms is not None:
+        return ms / 1000
     value = lowered.get("retry-after")
     if not value:
         return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    when = email.utils.parsedate_to_datetime(value) if "," in value else None
-    if when is None:
+    seconds = _seconds(value)
+    if seconds is not None:
+        return seconds
+    try:  # a header from a server is untrusted text: a bad date is no date, never a crash
+        when = email.utils.parsedate_to_datetime(value)
+        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max(0.0, when.timestamp() - time.time())
+
+
+def _seconds(text: str | None) -> float | None:
+    """A finite, non-negative number of seconds, or None."""
+    try:
+        value = float(text or "")
+    except ValueError:
+        return None
+    return max(0.0, value) if math.isfinite(value) else None
 
 
 def _provider_message(body: object, fallback: str) -> str:
@@ -259,19 +284,32 @@ def _transport_error(exc: BaseException, endpoint: Endpoint, *, streaming: bool)
     ):
         if isinstance(cause, httpx2.ConnectTimeout):
             return TimeoutError_(
-                f"Could not connect to {endpoint.host} within {endpoint.timeouts.connect:.0f} s.",
+                f"Could not connect to {endpoint.host} within {endpoint.timeouts.connect:g} s.",
                 detail=str(cause),
             )
         return TimeoutError_(
-            f"{endpoint.host} sent nothing for {endpoint.timeouts.read:.0f} s; the request was given up.",
+            f"{endpoint.host} sent nothing for {endpoint.timeouts.read:g} s; the request was given up.",
             detail=str(cause),
         )
     if streaming and not isinstance(cause, httpx2.ConnectError | httpx2.ProxyError):
+        # What broke is for the log: the message would show a Python class name as "The provider said".
+        log.info("The stream from %s broke: %s: %s", endpoint.host, type(cause).__name__, cause)
         return StreamCutError(
-            "The connection closed before the answer finished; the text received so far is kept.",
-            detail=f"{type(cause).__name__}: {cause}",
+            "The connection closed before the answer finished; the text received so far is kept."
         )
-    reason = str(cause) or type(cause).__name__
+    reason = str(cause).strip().rstrip(".")
+    if isinstance(cause, httpx2.ReadError | httpx2.WriteError | httpx2.RemoteProtocolError):
+        # connected, then the connection broke (reset, closed, garbled) before any answer came back
+        log.info(
+            "The connection to %s broke before an answer: %s: %s", endpoint.host, type(cause).__name__, cause
+        )
+        return ConnectError(
+            f"{endpoint.host} closed the connection before answering"
+            + (f": {reason}." if reason else ".")
+            + " Try again; if it keeps happening, check the server.",
+            detail=reason,
+        )
+    reason = reason or "the connection failed"
     hint = (
         " Is the server running?"
         if is_loopback(endpoint.base_url)
@@ -349,6 +387,7 @@ class ChatClient:
         Raises `LLMError` subclasses. When the consuming task is cancelled, the HTTP response is closed
         (shielded from the cancellation) so the provider stops generating.
         """
+        finalize_async_generators_on_loop()
         attempt = 0
         while True:
             parser = ChunkParser()
@@ -531,7 +570,8 @@ class ChatClient:
         return completion.choices[0].message.content or ""
 
     async def list_models(self) -> list[str]:
-        """Model ids the endpoint lists at /models (sorted); raises LLMError (404 when it has no list)."""
+        """Model ids the endpoint lists at /models, in its order (servers list their newest or default
+        first), without repeats; raises LLMError (404 when it has no list)."""
         import httpx2
         import openai
 
@@ -543,4 +583,4 @@ class ChatClient:
             ) from None
         except (openai.APIConnectionError, httpx2.TransportError) as exc:
             raise _transport_error(exc, self.endpoint, streaming=False) from None
-        return sorted({m.id for m in page.data if getattr(m, "id", None)})
+        return list(dict.fromkeys(m.id for m in page.data if getattr(m, "id", None)))

@@ -425,29 +425,32 @@ class ChatService(QObject):
         live = stream.live
         live.finish_reason = None
         schedule = self._schedule_flush
-        async with aclosing(stream.client.stream(request)) as events:
-            async for event in events:
-                if type(event) is TextDelta:
-                    if live.status is not ResponseStatus.STREAMING:
+        try:
+            async with aclosing(stream.client.stream(request)) as events:
+                async for event in events:
+                    if type(event) is TextDelta:
+                        if live.status is not ResponseStatus.STREAMING:
+                            live.set_status(ResponseStatus.STREAMING)
+                            live.note = None
+                        live.add_text(event.text)
+                    elif type(event) is ReasoningDelta:
                         live.set_status(ResponseStatus.STREAMING)
-                        live.note = None
-                    live.add_text(event.text)
-                elif type(event) is ReasoningDelta:
-                    live.set_status(ResponseStatus.STREAMING)
-                    live.add_reasoning(event.text)
-                elif type(event) is ToolCallDelta:
-                    live.set_status(ResponseStatus.STREAMING)
-                    live.add_tool_delta(event)
-                elif type(event) is UsageReport:
-                    live.usage = event.usage
-                elif type(event) is Finished:
-                    live.finish_reason = event.reason
-                elif type(event) is Retrying:
-                    live.note = (
-                        f"{event.reason} Retrying in {event.delay:.0f} s (attempt {event.attempt + 1})."
-                    )
-                    live.dirty = True
-                schedule()
+                        live.add_reasoning(event.text)
+                    elif type(event) is ToolCallDelta:
+                        live.set_status(ResponseStatus.STREAMING)
+                        live.add_tool_delta(event)
+                    elif type(event) is UsageReport:
+                        live.report_usage(event.usage)
+                    elif type(event) is Finished:
+                        live.finish_reason = event.reason
+                    elif type(event) is Retrying:
+                        live.note = (
+                            f"{event.reason} Retrying in {event.delay:.0f} s (attempt {event.attempt + 1})."
+                        )
+                        live.dirty = True
+                    schedule()
+        finally:
+            live.end_usage_round()
 
     async def _run_tools(self, stream: _Stream, calls: list[ToolCall]) -> None:
         live = stream.live

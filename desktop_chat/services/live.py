@@ -41,7 +41,8 @@ class LiveResponse:
         self.tool_status: dict[str, ToolStatus] = dict(base.tool_status)
         self.round = 1 + max((c.round for c in base.tool_calls), default=-1)
         self._calls: dict[int, _CallParts] = {}  # calls of the round now streaming, by index
-        self.usage: Usage | None = base.usage
+        self._usage_before: Usage | None = base.usage  # rounds already finished (and earlier runs)
+        self._usage_round: Usage | None = None  # the round streaming now (each report replaces the last)
         self.finish_reason: str | None = None
         self.error: str | None = None
         self.note: str | None = None  # transient state for people: "rate limited, retrying in 5 s"
@@ -88,6 +89,28 @@ class LiveResponse:
             self.status = status
             self._q_status = status
             self.dirty = True
+
+    def report_usage(self, usage: Usage) -> None:
+        """The provider's token counts for the round streaming now."""
+        self._usage_round = usage
+
+    def end_usage_round(self) -> None:
+        """A request ended: its tokens join the answer's total (every round is billed)."""
+        self._usage_before = self.usage
+        self._usage_round = None
+
+    @property
+    def usage(self) -> Usage | None:
+        """Tokens of the whole answer: every round's request added up."""
+        before, now = self._usage_before, self._usage_round
+        if before is None or now is None:
+            return now or before
+        return Usage(
+            before.prompt_tokens + now.prompt_tokens,
+            before.completion_tokens + now.completion_tokens,
+            before.total_tokens + now.total_tokens,
+            before.reasoning_tokens + now.reasoning_tokens,
+        )
 
     # ---- reading ---------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QWidget
 
 from desktop_chat.domain import ResponseStatus
 from desktop_chat.services.app_services import AppServices
@@ -58,6 +59,30 @@ def _result(services: AppServices, conversation_id: int | None, error: str | Non
     return result
 
 
+def type_text(widget: QWidget, text: str) -> None:
+    """Type `text` into `widget` key by key, as a person would: Shift+Enter between lines (Enter sends).
+
+    `QTest.keyClicks` takes ASCII only (any other character aborts the process in Qt's asciiToKey), so
+    every other character is sent as a key event carrying that text, as an input method does.
+    """
+    for i, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")):
+        if i:
+            QTest.keyClick(widget, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+        run = ""
+        for char in line:
+            if " " <= char <= "~":
+                run += char
+                continue
+            if run:
+                QTest.keyClicks(widget, run)
+                run = ""
+            QTest.sendKeyEvent(
+                QTest.KeyAction.Click, widget, Qt.Key.Key_unknown, char, Qt.KeyboardModifier.NoModifier
+            )
+        if run:
+            QTest.keyClicks(widget, run)
+
+
 async def smoke(window: MainWindow, services: AppServices, prompt: str) -> int:
     """Send `prompt` through the window, wait for the answer, print the JSON result; 0 when it finished."""
     chat = services.chat
@@ -72,10 +97,7 @@ async def smoke(window: MainWindow, services: AppServices, prompt: str) -> int:
             error = composer.placeholderText()
         else:
             composer.setFocus()
-            if "\n" in prompt:  # typed Enter would send: paste multi-line text as a person would
-                composer.insertPlainText(prompt)
-            else:
-                QTest.keyClicks(composer, prompt)
+            type_text(composer, prompt)
             QTest.keyClick(composer, Qt.Key.Key_Return)
             if conversation_id is None or not chat.is_streaming(conversation_id):
                 error = window.statusBar().currentMessage() or "The message was not sent."

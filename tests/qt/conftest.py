@@ -7,6 +7,7 @@ with `aloop.run_until_complete(...)` instead (see DESIGN.md section 3).
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -14,10 +15,12 @@ from typing import TypeVar
 import pytest
 import qasync
 
+from desktop_chat.app import prepare_for_streaming
 from desktop_chat.secrets import SecretStore
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.settings import AUTO_TITLE, READ_TIMEOUT, RETRY_ATTEMPTS, Settings
 from desktop_chat.storage import Store
+from desktop_chat.ui.gc_guard import GuiThreadCollector
 from tests.helpers.llm_server import LLMServer
 
 T = TypeVar("T")
@@ -75,3 +78,22 @@ def use_server(services: AppServices, server: LLMServer, model: str = "test-mode
     profile = services.providers.ensure_for_url(server.url, model, needs_key=False)
     services.providers.use(profile, model)
     return profile.id
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _gui_thread_gc(qapp) -> Iterator[None]:
+    """As in the app: no garbage collection outside the GUI thread (see desktop_chat/ui/gc_guard.py),
+    and the imported heap frozen out of collections, so each test's collection only walks its own."""
+    prepare_for_streaming()
+    gc.collect()
+    gc.freeze()
+    collector = GuiThreadCollector()
+    yield
+    collector.stop()
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_after_each_test() -> Iterator[None]:
+    """Each test's cyclic garbage goes here, on the GUI thread, before the next test starts."""
+    yield
+    gc.collect()

@@ -1,0 +1,96 @@
+"""Chatting through the window: keys a person presses, what the transcript and buttons show."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from PySide6.QtCore import Qt
+
+from desktop_chat.domain import ResponseStatus
+from desktop_chat.services.app_services import AppServices
+from desktop_chat.ui.main_window import NO_PROVIDER_HINT, MainWindow
+from desktop_chat.ui.transcript import STATUS_ROLE, TEXT_ROLE
+from tests.helpers.llm_server import LLMServer, fast, text_script
+from tests.qt.conftest import run, use_server
+
+
+def _window(qtbot, services: AppServices) -> MainWindow:
+    w = MainWindow(services)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+async def _until(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not reached")
+        await asyncio.sleep(0.005)
+
+
+def test_without_a_provider_sending_is_disabled_with_a_hint(qtbot, services: AppServices) -> None:
+    w = _window(qtbot, services)
+    assert not w.send_button.isEnabled()
+    assert not w.composer.isEnabled()
+    assert w.composer.placeholderText() == NO_PROVIDER_HINT
+    assert not w.model_picker.isVisible()
+
+
+def test_enter_sends_shift_enter_adds_a_line_and_the_answer_streams_in(
+    aloop, qtbot, services: AppServices, llm_server: LLMServer
+) -> None:
+    use_server(services, llm_server)
+    llm_server.enqueue(text_script("Two lines,\nas asked.", pieces=4))
+    w = _window(qtbot, services)
+    assert w.model_picker.isVisible()
+    assert "test-model" in w.model_picker.currentText()
+    assert w.composer.isEnabled()
+    qtbot.keyClicks(w.composer, "first line")
+    qtbot.keyClick(w.composer, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(w.composer, "second line")
+    assert w.composer.toPlainText() == "first line\nsecond line"
+    qtbot.keyClick(w.composer, Qt.Key.Key_Return)
+    assert w.composer.toPlainText() == ""
+    conv_id = w.current_conversation_id()
+    assert conv_id is not None
+    assert w.stop_button.isVisible()
+    assert not w.send_button.isEnabled()
+    run(aloop, services.chat.wait(conv_id))
+    run(aloop, _until(lambda: w.transcript_model.data(w.transcript_model.index(1), STATUS_ROLE) == "done"))
+    model = w.transcript_model
+    assert model.rowCount() == 2
+    assert model.data(model.index(0), TEXT_ROLE) == "first line\nsecond line"
+    assert model.data(model.index(1), TEXT_ROLE) == "Two lines,\nas asked."
+    assert not w.stop_button.isVisible()
+    assert w.send_button.isEnabled()
+    assert llm_server.requests[0].body["messages"][-1]["content"] == "first line\nsecond line"
+
+
+def test_escape_stops_the_answer_and_the_view_shows_it_stopped(
+    aloop, qtbot, services: AppServices, llm_server: LLMServer
+) -> None:
+    use_server(services, llm_server)
+    llm_server.enqueue([fast(3000, rate=300)])
+    w = _window(qtbot, services)
+    qtbot.keyClicks(w.composer, "count")
+    qtbot.keyClick(w.composer, Qt.Key.Key_Return)
+    conv_id = w.current_conversation_id()
+    assert conv_id is not None
+    model = w.transcript_model
+
+    def shown() -> str:
+        return str(model.data(model.index(1), TEXT_ROLE) or "")
+
+    run(aloop, _until(lambda: len(shown().split()) >= 10))  # the view updates while the answer streams
+    assert model.data(model.index(1), STATUS_ROLE) == "streaming"
+    qtbot.keyClick(w.composer, Qt.Key.Key_Escape)
+    run(aloop, services.chat.wait(conv_id))
+    run(aloop, _until(lambda: model.data(model.index(1), STATUS_ROLE) == "cancelled"))
+    stored = services.conversations.transcript(conv_id)[-1].response
+    assert stored is not None
+    assert stored.status is ResponseStatus.CANCELLED
+    assert shown() == stored.text
+    assert "stopped" in model.data(model.index(1))
