@@ -110,6 +110,9 @@ def heuristic_title(text: str) -> str:
     line = next((ln for ln in text.splitlines() if ln.strip()), "")
     line = re.sub(r"[#>*_`~\[\]]+", " ", line)
     line = " ".join(line.split())
+    first = re.match(r"(.+?[.?!])\s", line + " ")  # the first sentence, when it says enough
+    if first and len(line) > TITLE_MAX * 2 // 3 and len(first.group(1).split()) >= 3:
+        line = first.group(1).rstrip(".")
     if len(line) <= TITLE_MAX:
         return line
     cut = line[:TITLE_MAX].rsplit(" ", 1)[0]

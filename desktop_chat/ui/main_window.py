@@ -94,6 +94,8 @@ class MainWindow(QMainWindow):
         _named(self.conversation_list, "conversationList", "Conversations")
         self.conversation_list.setModel(self.conversation_model)
         self.conversation_list.setUniformItemSizes(True)
+        self.conversation_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.conversation_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.conversation_list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.conversation_list.selectionModel().selectionChanged.connect(self._on_selection)
         self.conversation_model.modelReset.connect(self._update_empty_state)

@@ -49,11 +49,22 @@ def heading(message: Message) -> str:
     return " · ".join(parts)
 
 
-def _tool_lines(message: Message) -> list[str]:
+def body_with_tools(message: Message) -> str:
+    """The message text with a line for each tool call where the call was made."""
     response = message.response
-    if response is None:
-        return []
-    return [f"🔧 {c.name} · {response.tool_status.get(c.id, 'queued')}" for c in response.tool_calls]
+    if response is None or not response.tool_calls:
+        return message.text
+    text, parts, pos = response.text, [], 0
+    for call in sorted(response.tool_calls, key=lambda c: c.text_offset):
+        offset = min(max(pos, call.text_offset), len(text))
+        if text[pos:offset].strip():
+            parts.append(text[pos:offset].strip("\n"))
+        status = response.tool_status.get(call.id, "queued")
+        parts.append(f"[tool] {call.name} · {status}")
+        pos = offset
+    if text[pos:].strip():
+        parts.append(text[pos:].strip("\n"))
+    return "\n".join(parts)
 
 
 class TranscriptModel(QAbstractListModel):
@@ -151,8 +162,7 @@ class TranscriptModel(QAbstractListModel):
             return None
         m = self._messages[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            text = m.text or "…"
-            lines = [heading(m), text, *_tool_lines(m)]
+            lines = [heading(m), body_with_tools(m) or "…"]
             note = self._notes.get(m.id)
             if note:
                 lines.append(f"⏳ {note}")
