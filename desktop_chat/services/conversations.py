@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
@@ -42,6 +43,28 @@ def describe_skipped(skipped: list[SkippedRow]) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class BranchPage:
+    """A page of a conversation's active branch, oldest first, and whether older messages precede it."""
+
+    messages: list[Message]
+    has_older: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Siblings:
+    """Where a message stands among the alternatives at its place in the tree (`< 2/3 >`)."""
+
+    index: int  # 1-based
+    count: int
+    ids: tuple[int, ...]
+
+    def neighbour(self, step: int) -> int | None:
+        """The sibling `step` places away (-1: previous, +1: next), if any."""
+        i = self.index - 1 + step
+        return self.ids[i] if 0 <= i < self.count else None
+
+
 class ConversationService(QObject):
     """Reads and changes conversations; every change is announced so views update without polling."""
 
@@ -49,6 +72,7 @@ class ConversationService(QObject):
     conversation_changed = Signal(int)
     conversation_added = Signal(int)
     conversation_removed = Signal(int)
+    branch_changed = Signal(int)  # a conversation now shows another branch
     rows_skipped = Signal(str)
 
     def __init__(self, repo: Repo, parent: QObject | None = None) -> None:
@@ -96,6 +120,39 @@ class ConversationService(QObject):
     def message(self, message_id: int) -> Message:
         """One message with its (stored) response document."""
         return self._repo.get_message(message_id)
+
+    def branch_page(
+        self, conversation_id: int, *, before: Message | None = None, limit: int = 50
+    ) -> BranchPage:
+        """The newest `limit` messages of the active branch, or the `limit` ones before `before`."""
+        if before is not None:
+            leaf = before.parent_id
+        else:
+            conversation = self._repo.get_conversation(conversation_id)
+            leaf = conversation.active_leaf_id or self._repo.latest_message_id(conversation_id)
+        if leaf is None:
+            return BranchPage([], False)
+        ids, more = self._repo.branch_ids(leaf, limit=limit)
+        page = self._repo.messages_by_id(ids)
+        self._report(page)  # type: ignore[arg-type]
+        return BranchPage(page.items, more)
+
+    def siblings(self, conversation_id: int, messages: list[Message]) -> dict[int, Siblings]:
+        """`< i/n >` for each message that has alternatives (messages without any are left out)."""
+        children = self._repo.sibling_ids(conversation_id, [m.parent_id for m in messages])
+        out: dict[int, Siblings] = {}
+        for m in messages:
+            ids = children.get(m.parent_id, [m.id])
+            if len(ids) > 1 and m.id in ids:
+                out[m.id] = Siblings(ids.index(m.id) + 1, len(ids), tuple(ids))
+        return out
+
+    def switch_branch(self, message_id: int) -> None:
+        """Show the branch through `message_id` (down to its newest message)."""
+        message = self._repo.get_message(message_id)
+        leaf = self._repo.newest_leaf_under(message_id)
+        self._repo.update_conversation(message.conversation_id, active_leaf_id=leaf)
+        self.branch_changed.emit(message.conversation_id)
 
     def transcript(self, conversation_id: int) -> list[Message]:
         """The messages of the conversation's active branch, oldest first."""

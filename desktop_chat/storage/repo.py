@@ -466,6 +466,66 @@ class Repo:
             raise NotFoundError(f"message {message_id}")
         return page.items[0]
 
+    def branch_ids(self, leaf_id: int, *, limit: int) -> tuple[list[int], bool]:
+        """Up to `limit` message ids on the path ending at `leaf_id`, root-most first, and whether older
+        messages precede them. One recursive query: cost follows `limit`, not the conversation's size."""
+        rows = self.db.execute_sql(
+            "WITH RECURSIVE up(id, parent_id, n) AS ("
+            " SELECT id, parent_id, 0 FROM message WHERE id = ?"
+            " UNION ALL SELECT m.id, m.parent_id, up.n + 1 FROM message m JOIN up ON m.id = up.parent_id"
+            " WHERE up.n < ?) SELECT id FROM up ORDER BY n",
+            (leaf_id, limit),
+        ).fetchall()
+        ids = [int(r[0]) for r in rows]
+        more = len(ids) > limit
+        return list(reversed(ids[:limit])), more
+
+    def messages_by_id(self, ids: Sequence[int]) -> Page[Message]:
+        """These messages (with their response documents), in the order given; unreadable ones skipped."""
+        if not ids:
+            return Page([])
+        page = self._messages_from_rows(self._message_rows(self.m.Message.id.in_(list(ids))))
+        order = {mid: i for i, mid in enumerate(ids)}
+        page.items.sort(key=lambda m: order.get(m.id, 0))
+        return page
+
+    def latest_message_id(self, conversation_id: int) -> int | None:
+        """The newest message of a conversation, if any."""
+        row = self.db.execute_sql(
+            "SELECT max(id) FROM message WHERE conversation_id = ?", (conversation_id,)
+        ).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def sibling_ids(
+        self, conversation_id: int, parent_ids: Sequence[int | None]
+    ) -> dict[int | None, list[int]]:
+        """The children of each parent (None: the conversation's first messages), oldest first."""
+        wanted = {p for p in parent_ids if p is not None}
+        out: dict[int | None, list[int]] = {}
+        if wanted:
+            marks = ",".join("?" * len(wanted))
+            rows = self.db.execute_sql(
+                f"SELECT parent_id, id FROM message WHERE parent_id IN ({marks}) ORDER BY id", tuple(wanted)
+            ).fetchall()
+            for parent, mid in rows:
+                out.setdefault(int(parent), []).append(int(mid))
+        if None in parent_ids:
+            rows = self.db.execute_sql(
+                "SELECT id FROM message WHERE conversation_id = ? AND parent_id IS NULL ORDER BY id",
+                (conversation_id,),
+            ).fetchall()
+            out[None] = [int(r[0]) for r in rows]
+        return out
+
+    def newest_leaf_under(self, message_id: int) -> int:
+        """The newest message in the subtree of `message_id` (itself when it has no replies)."""
+        row = self.db.execute_sql(
+            "WITH RECURSIVE down(id) AS (SELECT ? UNION ALL"
+            " SELECT m.id FROM message m JOIN down ON m.parent_id = down.id) SELECT max(id) FROM down",
+            (message_id,),
+        ).fetchone()
+        return int(row[0]) if row and row[0] is not None else message_id
+
     def list_messages(self, conversation_id: int) -> Page[Message]:
         """Every message of a conversation (all branches), oldest first."""
         return self._messages_from_rows(self._message_rows(self.m.Message.conversation == conversation_id))

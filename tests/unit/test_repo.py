@@ -165,3 +165,42 @@ def test_add_message_rejects_assistant_role(store: Store) -> None:
     conv = store.repo.create_conversation()
     with pytest.raises(ValueError, match="start_response"):
         store.repo.add_message(conv.id, "x", role=Role.ASSISTANT)
+
+
+def _chain(repo, conv_id: int, n: int, parent: int | None = None) -> list[int]:
+    ids = []
+    for i in range(n):
+        parent = repo.add_message(conv_id, f"m{i}", parent_id=parent).id
+        ids.append(parent)
+    return ids
+
+
+def test_branch_pages_walk_up_from_the_leaf(store: Store) -> None:
+    repo = store.repo
+    conv = repo.create_conversation()
+    ids = _chain(repo, conv.id, 120)
+    page, more = repo.branch_ids(ids[-1], limit=50)
+    assert page == ids[70:]
+    assert more
+    older, more = repo.branch_ids(ids[69], limit=50)
+    assert older == ids[20:70]
+    assert more
+    oldest, more = repo.branch_ids(ids[19], limit=50)
+    assert oldest == ids[:20]
+    assert not more
+    assert [m.id for m in repo.messages_by_id(ids[3:6]).items] == ids[3:6]
+
+
+def test_siblings_and_newest_leaf(store: Store) -> None:
+    repo = store.repo
+    conv = repo.create_conversation()
+    root_a = repo.add_message(conv.id, "a").id
+    root_b = repo.add_message(conv.id, "b").id
+    kid_1 = repo.add_message(conv.id, "a1", parent_id=root_a).id
+    kid_2 = repo.add_message(conv.id, "a2", parent_id=root_a).id
+    grandkid = repo.add_message(conv.id, "a1x", parent_id=kid_1).id
+    siblings = repo.sibling_ids(conv.id, [None, root_a, kid_1])
+    assert siblings == {None: [root_a, root_b], root_a: [kid_1, kid_2], kid_1: [grandkid]}
+    assert repo.newest_leaf_under(root_a) == grandkid
+    assert repo.newest_leaf_under(kid_2) == kid_2
+    assert repo.latest_message_id(conv.id) == grandkid
