@@ -4,7 +4,7 @@
         server.enqueue(text_script("Hi there"))
         client = openai.AsyncOpenAI(api_key="test", base_url=server.url, max_retries=0)
 
-The server runs `asyncio.start_server` on its own event loop in a daemon thread, so it works beside a
+The server runs an asyncio stream server on its own event loop in a daemon thread, so it works beside a
 qasync/Qt loop in the main thread; its public methods are thread-safe. It serves `GET /v1/models` and
 `POST /v1/chat/completions`; anything else is a 404 JSON error. Connections are persistent (HTTP/1.1).
 
@@ -719,6 +719,8 @@ class LLMServer:
         self._stopping: asyncio.Event | None = None
         self._conns: set[_Conn] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._transports: set[asyncio.Transport] = set()
+        self._shutting_down = False
         self._conn_ids = itertools.count(1)
 
     # -- life cycle
@@ -918,20 +920,50 @@ class LLMServer:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
-        server = await asyncio.start_server(self._handle, self.host, self._requested_port)
+        loop = self._loop
+        transports = self._transports
+
+        class _Tracked(asyncio.StreamReaderProtocol):
+            """Remembers its transport, so that stop() closes it even when the handler never ran."""
+
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                assert isinstance(transport, asyncio.Transport)
+                self._tracked = transport
+                transports.add(transport)
+                super().connection_made(transport)
+
+            def connection_lost(self, exc: Exception | None) -> None:
+                transports.discard(self._tracked)
+                super().connection_lost(exc)
+
+        def factory() -> asyncio.Protocol:
+            return _Tracked(asyncio.StreamReader(limit=2**16, loop=loop), self._handle, loop=loop)
+
+        server = await loop.create_server(factory, self.host, self._requested_port)
         self._port = int(server.sockets[0].getsockname()[1])
         self._ready.set()
         try:
             await self._stopping.wait()
         finally:
+            self._shutting_down = True
             server.close()
+            # A connection accepted just before the close is still being set up by a task of its own:
+            # let it finish, or its socket would never be closed.
+            for _ in range(3):
+                await asyncio.sleep(0)
             for conn in list(self._conns):
                 conn.abort()
             tasks = list(self._tasks)
+            if tasks:  # an aborted connection ends its handler (EOF); cancel only what still runs
+                await asyncio.wait(tasks, timeout=1.0)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await server.wait_closed()
+            for transport in list(transports):
+                if not transport.is_closing():
+                    transport.abort()
+            transports.clear()
             for _ in range(3):  # let the transports' connection_lost callbacks close the sockets
                 await asyncio.sleep(0)
 
@@ -1016,7 +1048,10 @@ class LLMServer:
             respond.cancel()
             await asyncio.gather(respond, return_exceptions=True)
         if not rec.outcome:
-            self._update(rec, client_closed=closed_at, outcome="client_closed")
+            if self._shutting_down:  # stop() aborted the connection: not the client's doing
+                self._update(rec, outcome="stopped")
+            else:
+                self._update(rec, client_closed=closed_at, outcome="client_closed")
         conn.abort()
         return False
 
