@@ -18,15 +18,16 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING
 
-from desktop_chat import __version__
+from desktop_chat import version
 from desktop_chat.paths import AppPaths, resolve_paths
 from desktop_chat.secrets import Redactor, SecretStore
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 log = logging.getLogger("desktop_chat")
 
@@ -35,6 +36,17 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_STORE_REFUSED = 3
 _HEADLESS_PLATFORMS = {"offscreen", "minimal"}
+
+
+class _VersionAction(argparse.Action):
+    """--version, reading the package metadata only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=str(kwargs.get("help", "")))
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kwargs: object) -> None:
+        print(f"desktop_chat {version()}")
+        parser.exit()
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -54,7 +66,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="SECONDS",
         help="quit by itself after SECONDS (for scripted checks)",
     )
-    parser.add_argument("--version", action="version", version=f"desktop_chat {__version__}")
+    parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
     endpoint = parser.add_argument_group(
         "endpoint", "use an OpenAI-compatible endpoint (its key, if it needs one, from OPENAI_API_KEY)"
     )
@@ -106,7 +118,8 @@ def setup_logging(paths: AppPaths, *, debug: bool, redactor: Redactor) -> None:
     root.setLevel(logging.DEBUG if debug else logging.INFO)
     logging.captureWarnings(True)
     # peewee logs every statement with its parameters (chat text) at DEBUG: keep that out of logs.
-    logging.getLogger("peewee").setLevel(logging.INFO)
+    for noisy in ("peewee", "markdown_it", "httpcore", "hpack", "PIL"):  # per-token or per-byte chatter
+        logging.getLogger(noisy).setLevel(logging.INFO)
 
 
 def enable_faulthandler(paths: AppPaths) -> IO[str] | None:
@@ -276,7 +289,6 @@ def _create_app() -> QApplication:
     assert isinstance(app, QApplication)
     app.setApplicationName("desktop_chat")
     app.setApplicationDisplayName("Desktop Chat")
-    app.setApplicationVersion(__version__)
     app.setDesktopFileName("desktop-chat")
     return app
 
@@ -331,11 +343,18 @@ def _run_store_and_window(
 
     services = AppServices(store, Settings(paths.settings_file), SecretStore(redactor=redactor))
     try:
+        from desktop_chat.ui.theme import ThemeManager
+
+        ThemeManager(app, services.settings)  # theme and text size, before the first paint; lives with app
         window = MainWindow(services)
+        if os.environ.get(STARTUP_PROBE):
+            _probe_first_paint(window)
         window.show()
         from PySide6.QtCore import QTimer
 
         QTimer.singleShot(150, _warm_up_in_background)  # after the first paint: openai costs 0.3-0.7 s
+        if not args.base_url:  # first run: offer local servers or a key (never in scripted runs)
+            QTimer.singleShot(0, window.show_welcome_if_needed)
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
         loop.set_exception_handler(reporter.asyncio_handler)
@@ -348,12 +367,9 @@ def _run_store_and_window(
         bridge.callback = window.close
         if args.quit_after is not None:
             QTimer.singleShot(int(args.quit_after * 1000), window.close)
-        log.info(
-            "desktop_chat %s started; database %s (schema %d)",
-            __version__,
-            db_path,
-            store.migration.to_version,
-        )
+        QTimer.singleShot(
+            0, lambda: _announce_start(app, db_path, store.migration.to_version)
+        )  # after the first paint: reading the version costs ~40 ms
         exit_code = EXIT_OK
         with loop:
             scripted = loop.create_task(_scripted(window, services, args)) if args.base_url else None
@@ -375,6 +391,40 @@ def _run_store_and_window(
     return exit_code
 
 
+STARTUP_PROBE = "DESKTOP_CHAT_STARTUP_PROBE"  # bench/startup.py: report the first paint, then quit
+
+
+def _rss_kib() -> int:
+    """Resident memory of this process (Linux), 0 where /proc is not there."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return 0
+    return next((int(ln.split()[1]) for ln in status.splitlines() if ln.startswith("VmRSS:")), 0)
+
+
+def _probe_first_paint(window: QWidget) -> None:
+    """On the window's first paint print `first-paint <monotonic> openai=<0|1> rss_kib=<n>` to stderr
+    and close the window (for bench/startup.py)."""
+    import time
+
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class _Probe(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and not getattr(self, "done", False):
+                self.done = True
+                painted = time.monotonic()
+                openai = int("openai" in sys.modules)
+                rss = _rss_kib()
+                print(f"first-paint {painted:.6f} openai={openai} rss_kib={rss}", file=sys.stderr, flush=True)
+                QTimer.singleShot(0, window.close)
+            return False
+
+    probe = _Probe(window)
+    window.installEventFilter(probe)
+
+
 def prepare_for_streaming() -> None:
     """Import the HTTP stack, then freeze every object that exists by then out of the cyclic GC.
 
@@ -385,6 +435,11 @@ def prepare_for_streaming() -> None:
 
     warm_up()
     gc.freeze()
+
+
+def _announce_start(app: QApplication, db_path: Path, schema: int) -> None:
+    app.setApplicationVersion(version())
+    log.info("desktop_chat %s started; database %s (schema %d)", version(), db_path, schema)
 
 
 def _warm_up_in_background() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 T = TypeVar("T")
 
@@ -83,6 +83,21 @@ class Conversation:
     system_prompt: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     active_leaf_id: int | None = None
+
+
+class ConversationSummary(NamedTuple):
+    """What the conversation list shows of a conversation: light enough to load 10,000 at once.
+
+    Timestamps are epoch seconds (no datetime per row). A NamedTuple, not a dataclass: built straight
+    from result rows, about three times cheaper per row.
+    """
+
+    id: int
+    title: str
+    updated_at: float
+    created_at: float
+    pinned: bool
+    archived: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,14 +12,18 @@ import logging
 import threading
 from typing import Any
 
-import keyring
-import keyring.errors
-
 log = logging.getLogger(__name__)
 
 SERVICE = "desktop_chat"
 _MIN_REDACT_LEN = 4
 REDACTED = "[REDACTED]"
+_DISPLAY_NAMES = {  # keyring backend module -> what people call that keychain
+    "SecretService": "the Secret Service keyring",
+    "libsecret": "the Secret Service keyring",
+    "kwallet": "KWallet",
+    "macOS": "the macOS Keychain",
+    "Windows": "Windows Credential Manager",
+}
 
 
 class KeychainError(RuntimeError):
@@ -87,6 +91,8 @@ class SecretStore:
         self._redactor = redactor
 
     def _keyring(self) -> Any:
+        import keyring  # ~25 ms: only when a key is needed, never before the first paint
+
         backend = keyring.get_keyring() if self._backend is None else self._backend
         name = type(backend).__module__ + "." + type(backend).__name__
         if name.startswith("keyring.backends.fail.") or (
@@ -117,15 +123,33 @@ class SecretStore:
             return "none"
         return str(getattr(backend, "name", type(backend).__name__))
 
+    def display_name(self) -> str:
+        """The keychain's name as a person knows it ("the Secret Service keyring", "the macOS Keychain")."""
+        try:
+            backend = self._keyring()
+        except KeychainUnavailable:
+            return "no keychain"
+        chained = getattr(backend, "backends", None)
+        if chained:
+            backend = chained[0]
+        module = type(backend).__module__.rsplit(".", 1)[-1]
+        return _DISPLAY_NAMES.get(module, str(getattr(backend, "name", type(backend).__name__)))
+
     def available(self) -> bool:
         """True when a keychain can be used."""
+        return self.problem() is None
+
+    def problem(self) -> str | None:
+        """Why no keychain can be used (a message for a person), or None when one can."""
         try:
             self._keyring()
-        except KeychainUnavailable:
-            return False
-        return True
+        except KeychainUnavailable as exc:
+            return str(exc)
+        return None
 
     def _call(self, what: str, profile: str, fn: Any, *args: Any) -> Any:
+        import keyring.errors
+
         backend = self._keyring()
         try:
             return fn(backend, *args)

@@ -45,7 +45,7 @@ class Setting(Generic[T]):
 
 
 THEME = Setting("ui/theme", str, "system", "Colour theme", ("system", "light", "dark"))
-FONT_SIZE = Setting("ui/font_size", int, 0, "Transcript font size in points (0: system default)")
+FONT_SIZE = Setting("ui/font_size", int, 0, "Text size of the app in points (0: system default)")
 WINDOW_GEOMETRY = Setting("ui/window_geometry", str, "", "Main window geometry (Qt, base64)")
 SPLITTER_STATE = Setting("ui/splitter_state", str, "", "Splitter sizes (Qt, base64)")
 LAST_CONVERSATION = Setting("ui/last_conversation_id", int, 0, "Conversation open at last quit")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -63,3 +64,30 @@ def llm_server() -> Iterator[LLMServer]:
     with LLMServer() as server:
         yield server
         assert server.errors == [], server.errors
+
+
+@pytest.fixture(scope="session")
+def xvfb_display() -> Iterator[str]:
+    """A private Xvfb server for tests that need a real X display (skipped where Xvfb is missing)."""
+    binary = shutil.which("Xvfb")
+    if binary is None:
+        pytest.skip("Xvfb is not installed")
+    server = subprocess.Popen(
+        [binary, "-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    assert server.stdout is not None
+    number = server.stdout.readline().strip()
+    if not number.isdigit():
+        server.kill()
+        server.wait()
+        pytest.fail(f"Xvfb did not report a display: {number!r}")
+    try:
+        yield f":{number}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        server.stdout.close()

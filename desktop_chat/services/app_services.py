@@ -34,6 +34,8 @@ class AppServices(QObject):
         self.chat = ChatService(
             store.repo, self.conversations, settings, secrets, tools=self.tools, parent=self
         )
+        # Deleting a conversation stops its answer (kept as cancelled, should the deletion be undone).
+        self.conversations.deletion_requested.connect(self.chat.stop)
         self._closed = False
 
     def startup_notes(self) -> list[str]:
@@ -63,5 +65,10 @@ class AppServices(QObject):
             self.chat.flush()
             self.store.repo.recover_unfinished()
         finally:
-            self.store.close()
+            try:
+                # Deletions still in their undo window are carried out now, while the store is open
+                # (after the flush: the last chunks may belong to a conversation being deleted).
+                self.conversations.finalize_deletions()
+            finally:
+                self.store.close()
         log.info("Store closed")

@@ -38,7 +38,7 @@ from desktop_chat.llm.errors import LLMError
 from desktop_chat.llm.events import Finished, ReasoningDelta, Retrying, TextDelta, ToolCallDelta, UsageReport
 from desktop_chat.llm.messages import answer_messages, to_api_messages
 from desktop_chat.secrets import KeychainError, SecretStore
-from desktop_chat.services.conversations import ConversationService, active_path
+from desktop_chat.services.conversations import ConversationService
 from desktop_chat.services.live import LiveResponse
 from desktop_chat.settings import (
     AUTO_TITLE,
@@ -65,6 +65,7 @@ TITLE_MAX = 60
 TITLE_PROMPT = (
     "Write a title of at most six words for this conversation. Answer with the title only, no quotes."
 )
+_HISTORY_LIMIT = 100_000  # messages sent as history at most (the path is read in one recursive query)
 _CONTINUABLE = (ResponseStatus.INTERRUPTED, ResponseStatus.CANCELLED, ResponseStatus.ERROR)
 
 
@@ -199,18 +200,23 @@ class ChatService(QObject):
 
     def target(self, conversation: Conversation | None) -> Target | None:
         """The provider and model a conversation uses (its own, else the defaults), if any is set up."""
-        profile_id = (conversation.profile_id if conversation else None) or self._settings.get(
-            DEFAULT_PROFILE
+        # The conversation's own choice (its model belongs to its profile), else the defaults.
+        choices = (
+            [(conversation.profile_id, conversation.model)]
+            if conversation and conversation.profile_id
+            else []
         )
-        if not profile_id:
-            return None
-        try:
-            profile = self._repo.get_profile(profile_id)
-        except (NotFoundError, ValueError):
-            return None
-        model = (conversation.model if conversation else "") or self._settings.get(DEFAULT_MODEL)
-        model = model or profile.default_model
-        return Target(profile, model) if model else None
+        choices.append((self._settings.get(DEFAULT_PROFILE), self._settings.get(DEFAULT_MODEL)))
+        for profile_id, model in choices:
+            if not profile_id:
+                continue
+            try:
+                profile = self._repo.get_profile(profile_id)
+            except (NotFoundError, ValueError):
+                continue
+            chosen = model or profile.default_model
+            return Target(profile, chosen) if chosen else None
+        return None
 
     # ---- actions -----------------------------------------------------------------------------------
 
@@ -331,6 +337,7 @@ class ChatService(QObject):
         self._streams[conversation.id] = stream
         self._live[response.id] = live
         stream.task = asyncio.ensure_future(self._run(stream, conversation, target, first_exchange))
+        stream.task.add_done_callback(lambda _task: self._ensure_finished(stream))
         self.messages_changed.emit(conversation.id)
         self._conversations.notify_changed(conversation.id)
         self.stream_started.emit(conversation.id, message_id)
@@ -361,8 +368,10 @@ class ChatService(QObject):
         self, conversation: Conversation, parent_id: int | None
     ) -> tuple[list[Message], dict[int, list[ToolExecution]]]:
         """The branch up to `parent_id` (root first), and the tool runs of its answers."""
-        messages = self._repo.list_messages(conversation.id).items
-        path = active_path(messages, parent_id) if parent_id is not None else []
+        if parent_id is None:
+            return [], {}
+        ids, _ = self._repo.branch_ids(parent_id, limit=_HISTORY_LIMIT)
+        path = self._repo.messages_by_id(ids).items
         response_ids = [m.response.id for m in path if m.response is not None]
         return path, self._repo.tool_executions_for(response_ids)
 
@@ -529,6 +538,12 @@ class ChatService(QObject):
             dict(live.tool_status),
             live.note,
         )
+
+    def _ensure_finished(self, stream: _Stream) -> None:
+        """A task cancelled before it first ran never reached its `finally`: end its answer here."""
+        if not stream.done.is_set():
+            status = stream.final_status
+            self._finish(stream, status, STOPPED if status is ResponseStatus.CANCELLED else QUIT)
 
     def _finish(self, stream: _Stream, status: ResponseStatus, error: str | None) -> None:
         """End an answer: one transaction commits what is queued and compacts the document."""

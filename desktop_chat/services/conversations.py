@@ -1,16 +1,20 @@
-"""Conversations as the UI sees them: list, open, create, rename, delete; each change announced."""
+"""Conversations as the UI sees them: list, open, create, rename, pin, archive, delete with undo; each
+change announced."""
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
-from desktop_chat.domain import Conversation, Message, Page, SkippedRow
+from desktop_chat.domain import Conversation, ConversationSummary, Message, Page, SkippedRow, ToolExecution
 from desktop_chat.storage import Repo
 
 log = logging.getLogger(__name__)
+
+UNDO_WINDOW_MS = 10_000  # how long a deleted conversation can be restored
 
 
 def active_path(messages: list[Message], leaf_id: int | None) -> list[Message]:
@@ -74,10 +78,20 @@ class ConversationService(QObject):
     conversation_removed = Signal(int)
     branch_changed = Signal(int)  # a conversation now shows another branch
     rows_skipped = Signal(str)
+    deletion_requested = Signal(int)  # hidden now, deleted after the undo window (stop its answer)
+    deletions_changed = Signal()  # the pending deletions changed (one added, undone or carried out)
 
     def __init__(self, repo: Repo, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._repo = repo
+        self.undo_window_ms = UNDO_WINDOW_MS
+        # Deleted but still restorable, oldest first: the row stays in the store until the timer fires
+        # (or the app quits), so a crash in between loses nothing.
+        self._pending: dict[int, float] = {}  # conversation id -> when it goes (time.monotonic())
+        # One timer for every pending deletion, not a timer per deletion: nothing to deleteLater.
+        self._deletion_timer = QTimer(self)
+        self._deletion_timer.setSingleShot(True)
+        self._deletion_timer.timeout.connect(self._carry_out_due)
 
     def _report(self, page: Page[object]) -> None:
         if page.skipped:
@@ -92,6 +106,20 @@ class ConversationService(QObject):
         page = self._repo.list_conversations(offset=offset, limit=limit)
         self._report(page)  # type: ignore[arg-type]
         return page.items
+
+    def summaries(self) -> list[ConversationSummary]:
+        """Every conversation the list shows (archived too), as light summaries, in no set order."""
+        page = self._repo.conversation_summaries()
+        self._report(page)  # type: ignore[arg-type]
+        if not self._pending:
+            return page.items
+        return [s for s in page.items if s.id not in self._pending]
+
+    def summary(self, conversation_id: int) -> ConversationSummary | None:
+        """One conversation's summary; None when it is gone, unreadable or waiting to be deleted."""
+        if conversation_id in self._pending:
+            return None
+        return self._repo.conversation_summary(conversation_id)
 
     def get(self, conversation_id: int) -> Conversation:
         """One conversation."""
@@ -108,14 +136,111 @@ class ConversationService(QObject):
         self.conversation_changed.emit(conversation_id)
 
     def rename(self, conversation_id: int, title: str) -> None:
-        """Change a conversation's title."""
-        self._repo.update_conversation(conversation_id, title=title.strip())
+        """Change a conversation's title (it keeps its place in the list)."""
+        self._repo.update_conversation(conversation_id, title=title.strip(), touch=False)
+        self.conversation_changed.emit(conversation_id)
+
+    def set_pinned(self, conversation_id: int, pinned: bool) -> None:
+        """Pin a conversation to the top of the list, or unpin it."""
+        self._repo.update_conversation(conversation_id, pinned=pinned, touch=False)
+        self.conversation_changed.emit(conversation_id)
+
+    def set_archived(self, conversation_id: int, archived: bool) -> None:
+        """Archive a conversation (the list hides it unless asked) or bring it back."""
+        self._repo.update_conversation(conversation_id, archived=archived, touch=False)
+        self.conversation_changed.emit(conversation_id)
+
+    def set_model(self, conversation_id: int, profile_id: int, model: str) -> None:
+        """The provider profile and model this conversation's next answers use (its place in the list
+        stays)."""
+        self._repo.update_conversation(
+            conversation_id, profile_id=profile_id, model=model.strip(), touch=False
+        )
+        self.conversation_changed.emit(conversation_id)
+
+    def set_options(
+        self,
+        conversation_id: int,
+        *,
+        system_prompt: str | None,
+        temperature: float | None,
+        max_tokens: int | None,
+    ) -> None:
+        """This conversation's system prompt (None: the default one) and request parameters (None: the
+        provider's default, left out of the request); other stored parameters are kept."""
+        params = dict(self._repo.get_conversation(conversation_id).params)
+        for key, value in (("temperature", temperature), ("max_tokens", max_tokens)):
+            if value is None:
+                params.pop(key, None)
+            else:
+                params[key] = value
+        self._repo.update_conversation(
+            conversation_id, system_prompt=system_prompt, params=params, touch=False
+        )
         self.conversation_changed.emit(conversation_id)
 
     def delete(self, conversation_id: int) -> None:
-        """Delete a conversation and everything in it."""
-        self._repo.delete_conversation(conversation_id)
+        """Delete a conversation and everything in it, undoably.
+
+        It leaves the list at once (`conversation_removed`) but stays in the store for
+        `undo_window_ms`, until `undo_delete`, or until `finalize_deletions` (at quit). A crash before
+        then keeps it: the safe direction.
+        """
+        if conversation_id in self._pending:
+            return
+        self._pending[conversation_id] = time.monotonic() + self.undo_window_ms / 1000
+        self._schedule_deletions()
+        self.deletion_requested.emit(conversation_id)
         self.conversation_removed.emit(conversation_id)
+        self.deletions_changed.emit()
+
+    def pending_deletions(self) -> list[int]:
+        """Conversations deleted but still restorable, oldest first."""
+        return list(self._pending)
+
+    def undo_delete(self, conversation_id: int | None = None) -> int | None:
+        """Restore a deleted conversation (by default the last one deleted); returns its id, if any."""
+        if conversation_id is None:
+            if not self._pending:
+                return None
+            conversation_id = next(reversed(self._pending))
+        if self._pending.pop(conversation_id, None) is None:
+            return None
+        self._schedule_deletions()
+        self.conversation_added.emit(conversation_id)
+        self.deletions_changed.emit()
+        return conversation_id
+
+    def finalize_deletions(self) -> None:
+        """Carry out every pending deletion now (at quit, before the store closes)."""
+        for conversation_id in list(self._pending):
+            self._carry_out(conversation_id)
+        self._schedule_deletions()
+
+    def _schedule_deletions(self) -> None:
+        """Arm the timer for the next pending deletion (or stop it when none is left)."""
+        if not self._pending:
+            self._deletion_timer.stop()
+            return
+        wait = min(self._pending.values()) - time.monotonic()
+        self._deletion_timer.start(max(0, int(wait * 1000) + 1))
+
+    def _carry_out_due(self) -> None:
+        now = time.monotonic()
+        for conversation_id, due in list(self._pending.items()):
+            if due <= now:
+                self._carry_out(conversation_id)
+        self._schedule_deletions()
+
+    def _carry_out(self, conversation_id: int) -> None:
+        if self._pending.pop(conversation_id, None) is None:
+            return
+        try:
+            self._repo.delete_conversation(conversation_id)
+        except Exception:  # the row is still there: show it again rather than lose track of it
+            log.exception("Could not delete conversation %d; it is listed again", conversation_id)
+            self.conversation_added.emit(conversation_id)
+        self.deletions_changed.emit()
 
     def message(self, message_id: int) -> Message:
         """One message with its (stored) response document."""
@@ -153,6 +278,10 @@ class ConversationService(QObject):
         leaf = self._repo.newest_leaf_under(message_id)
         self._repo.update_conversation(message.conversation_id, active_leaf_id=leaf)
         self.branch_changed.emit(message.conversation_id)
+
+    def tool_executions(self, response_ids: list[int]) -> dict[int, list[ToolExecution]]:
+        """The tool runs of these answers, by response id, in order (one query)."""
+        return self._repo.tool_executions_for(response_ids)
 
     def transcript(self, conversation_id: int) -> list[Message]:
         """The messages of the conversation's active branch, oldest first."""

@@ -1,10 +1,16 @@
-"""The message box: Enter sends, Shift+Enter adds a line, Esc stops, Up (when empty) edits the last one."""
+"""The message box: Enter sends, Shift+Enter adds a line, Esc stops, Up (when empty) edits the last one.
+
+While a message is being edited (`start_editing`), a line above the text says so; Enter sends the edit
+(the window calls edit-and-resend) and Esc cancels it, bringing back the draft that was there before.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QPlainTextEdit, QWidget
+from PySide6.QtGui import QKeyEvent, QResizeEvent
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QWidget
+
+EDITING_TEXT = "Editing your message: Enter sends it as a new branch, Esc cancels."
 
 
 class Composer(QPlainTextEdit):
@@ -13,10 +19,64 @@ class Composer(QPlainTextEdit):
     submitted = Signal()
     stop_requested = Signal()
     edit_last_requested = Signal()
+    editing_changed = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setTabChangesFocus(True)
+        self._editing: int | None = None
+        self._draft = ""
+        self.editing_label = QLabel(EDITING_TEXT, self)
+        self.editing_label.setObjectName("composerEditingLabel")
+        self.editing_label.setIndent(4)
+        self.editing_label.hide()
+
+    @property
+    def editing(self) -> int | None:
+        """The id of the message being edited, if any."""
+        return self._editing
+
+    def start_editing(self, message_id: int, text: str) -> None:
+        """Put a sent message's text here to edit it (the current draft comes back on cancel)."""
+        if self._editing is None:
+            self._draft = self.toPlainText()
+        self._editing = message_id
+        self.setPlainText(text)
+        self.moveCursor(self.textCursor().MoveOperation.End)
+        self._show_label(True)
+        self.setFocus()
+        self.editing_changed.emit(True)
+
+    def cancel_editing(self) -> None:
+        """Stop editing and bring the earlier draft back."""
+        if self._editing is None:
+            return
+        self._editing = None
+        self.setPlainText(self._draft)
+        self._draft = ""
+        self._show_label(False)
+        self.editing_changed.emit(False)
+
+    def finish_editing(self) -> None:
+        """The edit was sent: empty the box (the earlier draft comes back)."""
+        if self._editing is not None:
+            self.cancel_editing()
+
+    def _show_label(self, shown: bool) -> None:
+        self.editing_label.setVisible(shown)
+        self.setViewportMargins(0, self.editing_label.sizeHint().height() if shown else 0, 0, 0)
+        self._place_label()
+
+    def _place_label(self) -> None:
+        frame = self.frameWidth()
+        self.editing_label.setGeometry(
+            frame, frame, self.width() - 2 * frame, self.editing_label.sizeHint().height()
+        )
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Keep the editing line across the top."""
+        super().resizeEvent(event)
+        self._place_label()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Enter sends; Shift+Enter (or Ctrl+Enter on some keyboards' IME) inserts a newline."""
@@ -28,7 +88,10 @@ class Composer(QPlainTextEdit):
             return
         if key == Qt.Key.Key_Escape:
             event.accept()
-            self.stop_requested.emit()
+            if self._editing is not None:
+                self.cancel_editing()
+            else:
+                self.stop_requested.emit()
             return
         if key == Qt.Key.Key_Up and not mods and not self.toPlainText():
             event.accept()

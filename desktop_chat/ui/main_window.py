@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QItemSelection, QModelIndex, Qt, Signal
+from PySide6.QtCore import QByteArray, QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QComboBox,
     QHBoxLayout,
     QLabel,
-    QListView,
     QMainWindow,
     QPushButton,
     QSplitter,
@@ -20,8 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_chat.domain import Message, Role
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.chat import ChatError
+from desktop_chat.services.providers import Preset
 from desktop_chat.settings import (
     DEFAULT_MODEL,
     DEFAULT_PROFILE,
@@ -30,13 +31,16 @@ from desktop_chat.settings import (
     WINDOW_GEOMETRY,
 )
 from desktop_chat.ui.composer import Composer
-from desktop_chat.ui.conversation_list import ID_ROLE, ConversationListModel
+from desktop_chat.ui.model_picker import ModelPicker
 from desktop_chat.ui.resources import app_icon
+from desktop_chat.ui.sidebar import ConversationSidebar
 from desktop_chat.ui.transcript import TranscriptModel
+from desktop_chat.ui.transcript_view import TranscriptView
 
 log = logging.getLogger(__name__)
 
 NO_PROVIDER_HINT = "Add a model provider to start chatting."
+NO_MODEL_HINT = "Choose a model in the header to start chatting."
 
 
 def _named(widget: QWidget, name: str, accessible: str) -> QWidget:
@@ -55,13 +59,14 @@ class MainWindow(QMainWindow):
         self._services = services
         self._settings = services.settings
         self._current_id: int | None = None
-        self._at_bottom = True
         self.setWindowTitle("Desktop Chat")
         self.setWindowIcon(app_icon() or QIcon())
         self.resize(1100, 720)
 
-        services.conversations.rows_skipped.connect(self._show_note)  # before the first page is read
-        self.conversation_model = ConversationListModel(services.conversations, self)
+        services.conversations.rows_skipped.connect(self._show_note)  # before the list reads the store
+        self.sidebar = ConversationSidebar(services.conversations, services.chat)
+        self.conversation_model = self.sidebar.model  # what the list shows (the filter proxy)
+        self.conversation_list = self.sidebar.view
         self.transcript_model = TranscriptModel(
             self, conversations=services.conversations, chat=services.chat
         )
@@ -72,11 +77,8 @@ class MainWindow(QMainWindow):
         chat.stream_started.connect(self._on_stream_changed)
         chat.stream_finished.connect(self._on_stream_changed)
         chat.error.connect(lambda _cid, text: self._show_note(text))
-        services.providers.profiles_changed.connect(self._fill_model_picker)
+        services.providers.profiles_changed.connect(self._update_composer)
         self._settings.changed.connect(self._on_setting_changed)
-        self.transcript_model.rowsInserted.connect(self._follow_bottom)
-        self.transcript_model.dataChanged.connect(self._follow_bottom)
-        self.transcript_model.modelReset.connect(self._follow_bottom)
         self._restore_state()
         for note in services.startup_notes():
             self._show_note(note)
@@ -84,25 +86,14 @@ class MainWindow(QMainWindow):
     # ---- construction -----------------------------------------------------------------------
 
     def _build(self) -> None:
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(8, 8, 0, 8)
-        self.new_button = QPushButton("New chat")
-        _named(self.new_button, "newChatButton", "New chat")
-        self.new_button.clicked.connect(self.new_conversation)
-        self.conversation_list = QListView()
-        _named(self.conversation_list, "conversationList", "Conversations")
-        self.conversation_list.setModel(self.conversation_model)
-        self.conversation_list.setUniformItemSizes(True)
-        self.conversation_list.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.conversation_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.conversation_list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.conversation_list.selectionModel().selectionChanged.connect(self._on_selection)
-        self.conversation_model.modelReset.connect(self._update_empty_state)
-        self.conversation_model.rowsInserted.connect(self._update_empty_state)
-        self.conversation_model.rowsRemoved.connect(self._update_empty_state)
-        left_layout.addWidget(self.new_button)
-        left_layout.addWidget(self.conversation_list)
+        left = self.sidebar  # New chat, filter, list, undo bar (ui/sidebar.py)
+        self.new_button = self.sidebar.new_button
+        self.sidebar.new_requested.connect(self.new_conversation)
+        self.sidebar.conversation_activated.connect(self._on_activated)
+        listed = self.sidebar.source_model  # every conversation, whatever the filter shows
+        listed.modelReset.connect(self._update_empty_state)
+        listed.rowsInserted.connect(self._update_empty_state)
+        listed.rowsRemoved.connect(self._update_empty_state)
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -112,24 +103,25 @@ class MainWindow(QMainWindow):
         self.empty_label.setObjectName("emptyState")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setWordWrap(True)
-        self.transcript = QListView()
-        _named(self.transcript, "transcript", "Transcript")
-        self.transcript.setModel(self.transcript_model)
-        self.transcript.setWordWrap(True)
-        self.transcript.setSpacing(6)
-        self.transcript.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.transcript.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.transcript.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.transcript = TranscriptView(self.transcript_model)
         self.pages.addWidget(self.empty_label)
         self.pages.addWidget(self.transcript)
 
         header = QHBoxLayout()
-        self.model_picker = QComboBox()
-        _named(self.model_picker, "modelPicker", "Provider and model")
-        self.model_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.model_picker.activated.connect(self._on_model_picked)
+        self.model_picker = ModelPicker(self._services.providers, self)
+        self.model_picker.chosen.connect(self._on_model_chosen)
         header.addWidget(self.model_picker)
+        self.setup_button = QPushButton("Set up a provider…")
+        _named(self.setup_button, "setupProviderButton", "Set up a provider")
+        self.setup_button.clicked.connect(self.show_welcome)
+        header.addWidget(self.setup_button)
         header.addStretch(1)
+        self.conversation_settings_button = QPushButton("Conversation settings…")
+        _named(self.conversation_settings_button, "conversationSettingsButton", "Conversation settings")
+        self.conversation_settings_button.setFlat(True)
+        self.conversation_settings_button.setToolTip("System prompt, temperature and length (Ctrl+Shift+,)")
+        self.conversation_settings_button.clicked.connect(self.open_conversation_settings)
+        header.addWidget(self.conversation_settings_button)
 
         composer_row = QHBoxLayout()
         self.composer = Composer()
@@ -137,6 +129,7 @@ class MainWindow(QMainWindow):
         self.composer.setMaximumHeight(120)
         self.composer.submitted.connect(self.send_message)
         self.composer.stop_requested.connect(self.stop_stream)
+        self._wire_transcript()
         self.send_button = QPushButton("Send")
         _named(self.send_button, "sendButton", "Send")
         self.send_button.clicked.connect(self.send_message)
@@ -161,21 +154,52 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([280, 820])
         self.setCentralWidget(self.splitter)
-        self._fill_model_picker()
+        # Tab walks the panes in reading order: filter, list, transcript, composer, send.
+        chain = [self.sidebar.filter_edit, self.sidebar.view, self.transcript, self.composer]
+        for first, second in itertools.pairwise([*chain, self.send_button]):
+            QWidget.setTabOrder(first, second)
+        self._update_composer()
         self._update_empty_state()
 
     def _build_actions(self) -> None:
         new_action = QAction("New chat", self)
         new_action.setShortcut(QKeySequence.StandardKey.New)
         new_action.triggered.connect(self.new_conversation)
+        # Ctrl+K: filter the list (the search issue may point this action elsewhere).
+        self.filter_action = QAction("Filter conversations", self)
+        self.filter_action.setShortcut(QKeySequence("Ctrl+K"))
+        self.filter_action.triggered.connect(self.sidebar.focus_filter)
+        self.addAction(self.filter_action)
+        settings_action = QAction("Settings…", self)
+        settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        settings_action.triggered.connect(self.open_settings)
+        conversation_settings_action = QAction("Conversation settings…", self)
+        conversation_settings_action.setShortcut(QKeySequence("Ctrl+Shift+,"))
+        conversation_settings_action.triggered.connect(self.open_conversation_settings)
+        self.addActions([settings_action, conversation_settings_action])
+        close_action = QAction("Close conversation", self)
+        close_action.setShortcuts([QKeySequence("Ctrl+W"), QKeySequence("Ctrl+F4")])
+        close_action.triggered.connect(self.close_conversation)
+        copy_answer_action = QAction("Copy last answer", self)
+        copy_answer_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        copy_answer_action.triggered.connect(self.copy_last_answer)
+        self.addActions([close_action, copy_answer_action])
         quit_action = QAction("Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         self.addActions([new_action, quit_action])  # shortcuts work even with the menu bar hidden
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(new_action)
+        file_menu.addAction(close_action)
+        file_menu.addSeparator()
+        file_menu.addAction(conversation_settings_action)
+        file_menu.addAction(settings_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu.addAction(copy_answer_action)
+        edit_menu.addAction(self.filter_action)
 
     # ---- state ------------------------------------------------------------------------------
 
@@ -187,8 +211,9 @@ class MainWindow(QMainWindow):
         if splitter:
             self.splitter.restoreState(QByteArray.fromBase64(splitter.encode()))
         last = self._settings.get(LAST_CONVERSATION)
-        row = self.conversation_model.row_of(last) if last else None
-        self._select_row(row if row is not None else 0)
+        target = last if last and self.sidebar.is_shown(last) else self.sidebar.first_id()
+        if target is not None:
+            self.open_conversation(target)
 
     def _save_state(self) -> None:
         self._settings.set(WINDOW_GEOMETRY, bytes(self.saveGeometry().toBase64().data()).decode())
@@ -206,12 +231,8 @@ class MainWindow(QMainWindow):
 
     # ---- behaviour --------------------------------------------------------------------------
 
-    def _select_row(self, row: int) -> None:
-        if 0 <= row < self.conversation_model.rowCount():
-            self.conversation_list.setCurrentIndex(self.conversation_model.index(row))
-
     def _update_empty_state(self, *_: object) -> None:
-        if self.conversation_model.rowCount() == 0:
+        if self.sidebar.conversation_count() == 0:
             self.empty_label.setText(
                 "<h2>Welcome to Desktop Chat</h2>"
                 "<p>Your conversations will appear on the left, kept in one file on this computer.</p>"
@@ -222,19 +243,43 @@ class MainWindow(QMainWindow):
             self.empty_label.setText("<p>Select a conversation.</p>")
             self.pages.setCurrentWidget(self.empty_label)
 
-    def _on_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
-        indexes = selected.indexes()
-        if indexes:
-            self.open_conversation(int(indexes[0].data(ID_ROLE)))
+    def _on_activated(self, conversation_id: int) -> None:
+        """The person picked a conversation in the list (or the list moved on after a delete)."""
+        if conversation_id != self._current_id:
+            self.open_conversation(conversation_id)
 
     def open_conversation(self, conversation_id: int) -> None:
-        """Show a conversation's active branch."""
+        """Show a conversation's active branch (and select it in the list)."""
+        self.sidebar.select_conversation(conversation_id)
         self._current_id = conversation_id
-        self._at_bottom = True
+        self.composer.cancel_editing()
         self.transcript_model.show_conversation(conversation_id)
         self.pages.setCurrentWidget(self.transcript)
-        self.transcript.scrollToBottom()
+        self.transcript.follow_bottom()
         self._update_composer()
+
+    def close_conversation(self) -> None:
+        """Ctrl+W: put the open conversation away (it stays in the list; nothing is deleted)."""
+        if self._current_id is None:
+            return
+        self._current_id = None
+        self.sidebar.select_conversation(None)
+        self.composer.cancel_editing()
+        self.transcript_model.show_conversation(None)
+        self._update_empty_state()
+        self._update_composer()
+        self.sidebar.view.setFocus()
+
+    def copy_last_answer(self) -> str | None:
+        """Ctrl+Shift+C: the open conversation's last answer (its Markdown) onto the clipboard."""
+        model = self.transcript_model
+        for row in range(model.rowCount() - 1, -1, -1):
+            message = model.message_at(row)
+            if message is not None and message.role is Role.ASSISTANT and message.text:
+                self.transcript.copy_text(message.text)
+                return message.text
+        self._show_note("There is no answer to copy yet.")
+        return None
 
     # ---- chatting ---------------------------------------------------------------------------
 
@@ -242,6 +287,9 @@ class MainWindow(QMainWindow):
         """Send what the composer holds (opening a new conversation if none is open)."""
         text = self.composer.toPlainText().strip()
         if not text or not self.send_button.isEnabled():
+            return
+        if self.composer.editing is not None:
+            self._send_edit(self.composer.editing, text)
             return
         if self._current_id is None:
             self.new_conversation()
@@ -253,7 +301,7 @@ class MainWindow(QMainWindow):
             self._show_note(str(exc))
             return
         self.composer.clear()
-        self._at_bottom = True
+        self.transcript.follow_bottom()
 
     def stop_stream(self) -> None:
         """Stop the open conversation's answer."""
@@ -274,45 +322,142 @@ class MainWindow(QMainWindow):
                 conversation = None
         target = chat.target(conversation)
         streaming = self._current_id is not None and chat.is_streaming(self._current_id)
+        has_profiles = bool(self._services.providers.profiles())
+        hint = NO_PROVIDER_HINT if not has_profiles else NO_MODEL_HINT
         self.composer.setEnabled(target is not None)
+        if target is not None and self.focusWidget() in (None, self.composer):
+            self.composer.setFocus()  # typing goes to the composer from the start
         self.composer.setPlaceholderText(
-            NO_PROVIDER_HINT
-            if target is None
-            else f"Message {target.model} (Enter sends, Shift+Enter: new line)"
+            hint if target is None else f"Message {target.model} (Enter sends, Shift+Enter: new line)"
         )
         self.send_button.setEnabled(target is not None and not streaming)
-        self.send_button.setToolTip(NO_PROVIDER_HINT if target is None else "Send (Enter)")
+        self.send_button.setToolTip(hint if target is None else "Send (Enter)")
         self.stop_button.setVisible(streaming)
+        self._update_header(target.profile.id if target else None, target.model if target else "")
 
-    def _fill_model_picker(self) -> None:
-        picker = self.model_picker
-        picker.clear()
-        for profile in self._services.providers.profiles():
-            model = profile.default_model
-            picker.addItem(f"{profile.name} · {model or 'no model'}", (profile.id, model))
-        current = (self._settings.get(DEFAULT_PROFILE), self._settings.get(DEFAULT_MODEL))
-        for i in range(picker.count()):
-            pid, model = picker.itemData(i)
-            if pid == current[0] and (model == current[1] or not current[1]):
-                picker.setCurrentIndex(i)
-        picker.setVisible(picker.count() > 0)
+    def _update_header(self, profile_id: int | None, model: str) -> None:
+        """The picker shows what the open conversation uses; setup and conversation settings as fit."""
+        has_profiles = self.model_picker.profile_box.count() > 0
+        if profile_id is None and has_profiles:
+            profile_id = self._settings.get(DEFAULT_PROFILE) or None
+        self.model_picker.set_target(profile_id, model)
+        self.setup_button.setVisible(not has_profiles)
+        self.conversation_settings_button.setVisible(self._current_id is not None)
+
+    def _on_model_chosen(self, profile_id: int, model: str) -> None:
+        """The picker's choice: the open conversation's model from now on, and the default for new ones."""
+        providers = self._services.providers
+        profile = providers.get(profile_id)
+        if profile is None:
+            return
+        if self._current_id is not None:
+            self._services.conversations.set_model(self._current_id, profile_id, model)
+        providers.use(profile, model)
         self._update_composer()
-
-    def _on_model_picked(self, index: int) -> None:
-        pid, model = self.model_picker.itemData(index)
-        self._settings.set(DEFAULT_PROFILE, pid)
-        self._settings.set(DEFAULT_MODEL, model)
 
     def _on_setting_changed(self, key: str) -> None:
         if key in (DEFAULT_PROFILE.key, DEFAULT_MODEL.key):
-            self._fill_model_picker()
+            self._update_composer()
 
-    def _follow_bottom(self, *_: object) -> None:
-        """Keep the newest text in view, but only when the reader is already at the bottom."""
-        bar = self.transcript.verticalScrollBar()
-        if self._at_bottom:
-            self.transcript.scrollToBottom()
-        self._at_bottom = bar.value() >= bar.maximum() - 4
+    # ---- settings and first run ----------------------------------------------------------------
+
+    def open_settings(self, page: str = "providers") -> QWidget:
+        """Show the Settings dialog (one at a time, not modal); returns it."""
+        from desktop_chat.ui.settings_dialog import SettingsDialog
+
+        dialog = next((d for d in self.findChildren(SettingsDialog) if d.isVisible()), None)
+        if dialog is None:
+            dialog = SettingsDialog(self._services, self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if page != "providers":
+            dialog.show_page(page)
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
+
+    def open_conversation_settings(self) -> QWidget | None:
+        """Show the open conversation's settings (system prompt, temperature, max tokens); returns it."""
+        from desktop_chat.ui.conversation_settings import ConversationSettingsDialog
+
+        if self._current_id is None:
+            self._show_note("Open a conversation first.")
+            return None
+        dialog = ConversationSettingsDialog(
+            self._services.conversations, self._settings, self._current_id, self
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def show_welcome(
+        self, *, local_presets: tuple[Preset, ...] | None = None, timeout: float | None = None
+    ) -> QWidget:
+        """The first-run welcome (local servers found here, or a cloud key), over the window, not blocking.
+
+        Tests and screenshots pass their own `local_presets` (and detection `timeout`)."""
+        from desktop_chat.ui.welcome import DETECT_TIMEOUT_S, WelcomeDialog
+
+        dialog = next((d for d in self.findChildren(WelcomeDialog) if d.isVisible()), None)
+        if dialog is None:
+            dialog = WelcomeDialog(
+                self._services.providers,
+                self,
+                local_presets=local_presets,
+                timeout=DETECT_TIMEOUT_S if timeout is None else timeout,
+            )
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.settings_requested.connect(self.open_settings)
+            dialog.provider_added.connect(lambda _pid: self._update_composer())
+        dialog.open()
+        return dialog
+
+    def show_welcome_if_needed(self) -> QWidget | None:
+        """The welcome, when no provider is set up yet (at start, outside scripted runs)."""
+        if self._services.providers.profiles():
+            return None
+        return self.show_welcome()
+
+    # ---- transcript actions -----------------------------------------------------------------
+
+    def _wire_transcript(self) -> None:
+        """Actions on messages (buttons and keys in the transcript) go to the services."""
+        chat = self._services.chat
+        view = self.transcript
+        view.edit_requested.connect(self.edit_message)
+        view.regenerate_requested.connect(lambda mid: self._chat_action(chat.regenerate, mid))
+        view.continue_requested.connect(lambda mid: self._chat_action(chat.continue_answer, mid))
+        view.retry_requested.connect(lambda mid: self._chat_action(chat.continue_answer, mid))  # text kept
+        view.switch_requested.connect(self._services.conversations.switch_branch)
+        view.copied.connect(lambda _text: self._show_note("Copied to the clipboard."))
+        self.composer.edit_last_requested.connect(self._edit_last)
+
+    def _chat_action(self, action: Callable[[int], object], message_id: int) -> None:
+        try:
+            action(message_id)
+        except ChatError as exc:
+            self._show_note(str(exc))
+
+    def edit_message(self, message: Message) -> None:
+        """Put a message of yours into the composer; sending it then starts a new branch."""
+        self.composer.start_editing(message.id, message.text)
+
+    def _edit_last(self) -> None:
+        model = self.transcript_model
+        for row in range(model.rowCount() - 1, -1, -1):
+            message = model.message_at(row)
+            if message is not None and message.role is Role.USER:
+                self.edit_message(message)
+                return
+
+    def _send_edit(self, message_id: int, text: str) -> None:
+        try:
+            self._services.chat.edit_and_resend(message_id, text)
+        except ChatError as exc:
+            self._show_note(str(exc))
+            return
+        self.composer.finish_editing()
+        self.transcript.follow_bottom()
 
     def current_conversation_id(self) -> int | None:
         """The conversation shown, if any."""
@@ -320,13 +465,15 @@ class MainWindow(QMainWindow):
 
     def new_conversation(self) -> None:
         """Create an empty conversation and open it."""
+        self.sidebar.clear_filter()  # the new one must show
         conversation = self._services.conversations.create()
-        row = self.conversation_model.row_of(conversation.id)
-        if row is not None:
-            self._select_row(row)
+        self.open_conversation(conversation.id)
+        self.composer.setFocus()
 
     def _on_removed(self, conversation_id: int) -> None:
+        # The list has already moved on to the next row (and opened it) when there was one.
         if conversation_id == self._current_id:
+            self.sidebar.select_conversation(None)
             self._current_id = None
             self.transcript_model.show_conversation(None)
             self._update_empty_state()

@@ -1,26 +1,51 @@
-"""The transcript of the open conversation: a Qt model of its active branch (one row per message).
+"""The transcript of the open conversation: a Qt model of its active branch, one row per message.
 
-It follows the chat service's signals: a new message or branch reloads the rows; a patched answer marks
-its row dirty, and a fixed-interval timer (one frame) refreshes dirty rows from the service's in-memory
-document, so a fast stream repaints at most once per frame and never starves (no debounce).
+Rows are id-keyed and loaded by pages of the branch (`PAGE_SIZE`, newest first; `load_older()` prepends
+the page before the first row), never the whole conversation. Each row is a `TranscriptRow`: the message
+(with the in-memory document while it streams), its `< i/n >` siblings, its tool executions, and UI state
+(which parts are expanded).
+
+It follows the services' signals:
+- a patched answer marks its row dirty; a fixed-interval timer (one frame, never a debounce) refreshes
+  dirty rows from `ChatService.live_response()`, so a fast stream changes a row at most once per frame;
+  when the answer has ended, the row is read back from the store (the final document);
+- tool status changes are applied at most 10 times a second (leading edge, then a 100 ms tick that also
+  advances the elapsed time of running tools); an ended answer reloads its executions from the store, so
+  nothing stays "running";
+- a new message, regenerate, edit or branch switch reloads the newest page, keeping the rows (and older
+  pages) that are still on the branch.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
 
-from desktop_chat.domain import Message, ResponseStatus, Role
-from desktop_chat.services.chat import ChatService, ResponseUpdate
-from desktop_chat.services.conversations import ConversationService
+from desktop_chat.domain import Message, ResponseStatus, Role, ToolExecution, ToolStatus
+from desktop_chat.services.chat import ChatService, ResponseUpdate, ToolUpdate
+from desktop_chat.services.conversations import ConversationService, Siblings
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 ROLE_ROLE = Qt.ItemDataRole.UserRole + 2
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 3
 TEXT_ROLE = Qt.ItemDataRole.UserRole + 4
+ROW_ROLE = Qt.ItemDataRole.UserRole + 5  # the TranscriptRow (for the delegate)
 FRAME_MS = 16
+TOOL_TICK_MS = 100  # tool rows change at most 10 times a second
+PAGE_SIZE = 50
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -32,18 +57,29 @@ _STATUS_NOTE = {
     ResponseStatus.CANCELLED: "stopped",
     ResponseStatus.INTERRUPTED: "interrupted",
 }
+_OPEN_TOOL = (ToolStatus.QUEUED, ToolStatus.RUNNING)
+_CONTINUABLE = (ResponseStatus.ERROR, ResponseStatus.CANCELLED, ResponseStatus.INTERRUPTED)
+
+
+def speaker(message: Message) -> str:
+    """Who wrote a message, for people."""
+    return _SPEAKER.get(message.role, message.role.value)
+
+
+def status_note(message: Message) -> str:
+    """`failed`, `stopped`... for an answer that is not simply done ("" otherwise)."""
+    return _STATUS_NOTE.get(message.response.status, "") if message.response is not None else ""
 
 
 def heading(message: Message) -> str:
     """`Assistant · model · interrupted`-style line above a message."""
-    speaker = _SPEAKER.get(message.role, message.role.value)
     response = message.response
     if response is None:
-        return speaker
-    parts = [speaker]
+        return speaker(message)
+    parts = [speaker(message)]
     if response.model:
         parts.append(response.model)
-    note = _STATUS_NOTE.get(response.status)
+    note = status_note(message)
     if note:
         parts.append(note)
     return " · ".join(parts)
@@ -67,8 +103,47 @@ def body_with_tools(message: Message) -> str:
     return "\n".join(parts)
 
 
+def can_continue(message: Message) -> bool:
+    """An answer that was interrupted, stopped, failed or cut at the length limit."""
+    response = message.response
+    if response is None or not response.status.is_final:
+        return False
+    return response.status in _CONTINUABLE or response.finish_reason == "length"
+
+
+@dataclass(eq=False, slots=True)
+class TranscriptRow:
+    """One row: a message and everything shown with it. `version` changes whenever any of it does."""
+
+    message: Message
+    siblings: Siblings | None = None
+    executions: dict[str, ToolExecution] = field(default_factory=dict)  # by tool call id
+    expanded: set[str] = field(default_factory=set)  # "reasoning", "tool:<call id>"
+    note: str | None = None  # transient state: "Rate limited. Retrying in 5 s"
+    version: int = 0
+
+    def tool_status(self, call_id: str) -> ToolStatus:
+        """A call's status: the execution's when known, else the document's."""
+        execution = self.executions.get(call_id)
+        response = self.message.response
+        status = response.tool_status.get(call_id, ToolStatus.QUEUED) if response is not None else None
+        if execution is not None and (status is None or status in _OPEN_TOOL):
+            status = execution.status
+        if status in _OPEN_TOOL and response is not None and response.status.is_final:
+            return ToolStatus.CANCELLED  # the answer ended: nothing of it is still running
+        return status or ToolStatus.QUEUED
+
+    def running_tools(self) -> bool:
+        """True while a tool call of this answer runs or waits."""
+        response = self.message.response
+        return response is not None and any(self.tool_status(c.id) in _OPEN_TOOL for c in response.tool_calls)
+
+
 class TranscriptModel(QAbstractListModel):
-    """Messages of one branch, id-keyed, kept current by the chat service's signals."""
+    """Messages of one branch, id-keyed, paged, kept current by the services' signals."""
+
+    older_loaded = Signal(int)  # how many rows were prepended
+    reloaded = Signal()  # rows replaced after a new message or another branch
 
     def __init__(
         self,
@@ -76,40 +151,160 @@ class TranscriptModel(QAbstractListModel):
         *,
         conversations: ConversationService | None = None,
         chat: ChatService | None = None,
+        page_size: int = PAGE_SIZE,
     ) -> None:
         super().__init__(parent)
-        self._messages: list[Message] = []
+        self._rows: list[TranscriptRow] = []
         self._row_of: dict[int, int] = {}
-        self._notes: dict[int, str] = {}  # message id -> transient note (retrying...)
         self._conversation_id: int | None = None
+        self._has_older = False
         self._conversations = conversations
         self._chat = chat
-        self._dirty: set[int] = set()
+        self.page_size = page_size
+        self._dirty: set[int] = set()  # message ids whose document changed
+        self._tools_dirty: set[int] = set()  # message ids whose tool executions changed
+        self.refresh_ms: list[float] | None = None  # per frame refresh durations, when a benchmark asks
         self._frame = QTimer(self)
         self._frame.setInterval(FRAME_MS)
         self._frame.timeout.connect(self._refresh_dirty)
+        self._tool_timer = QTimer(self)
+        self._tool_timer.setInterval(TOOL_TICK_MS)
+        self._tool_timer.timeout.connect(self._tool_tick)
         if chat is not None:
             chat.messages_changed.connect(self._on_messages_changed)
             chat.response_patched.connect(self._on_patched)
+            chat.tool_status_changed.connect(self._on_tool_update)
+            chat.stream_finished.connect(self._on_stream_finished)
+        if conversations is not None:
+            conversations.branch_changed.connect(self._on_messages_changed)
 
     # ---- loading -----------------------------------------------------------------------------------
 
-    def set_messages(self, messages: list[Message], conversation_id: int | None = None) -> None:
-        """Show another conversation (or another branch)."""
+    @property
+    def conversation_id(self) -> int | None:
+        """The conversation shown."""
+        return self._conversation_id
+
+    @property
+    def has_older(self) -> bool:
+        """True when older messages of the branch precede the first row."""
+        return self._has_older
+
+    def set_messages(
+        self, messages: list[Message], conversation_id: int | None = None, *, has_older: bool = False
+    ) -> None:
+        """Show these messages (a conversation's branch, or a page of it)."""
         self.beginResetModel()
         self._conversation_id = conversation_id
-        self._messages = [self._with_live(m) for m in messages]
-        self._row_of = {m.id: i for i, m in enumerate(self._messages)}
+        self._has_older = has_older
+        self._rows = self._make_rows(messages)
+        self._reindex()
         self._dirty.clear()
-        self._notes.clear()
+        self._tools_dirty.clear()
         self.endResetModel()
+        self._start_tool_timer()
 
     def show_conversation(self, conversation_id: int | None) -> None:
-        """Load a conversation's active branch from the services (None: empty)."""
+        """Load the newest page of a conversation's active branch (None: empty)."""
         if conversation_id is None or self._conversations is None:
             self.set_messages([], None)
             return
-        self.set_messages(self._conversations.transcript(conversation_id), conversation_id)
+        page = self._conversations.branch_page(conversation_id, limit=self.page_size)
+        self.set_messages(page.messages, conversation_id, has_older=page.has_older)
+
+    def load_older(self) -> int:
+        """Prepend the page of the branch before the first row; returns how many rows were added."""
+        if (
+            not self._has_older
+            or not self._rows
+            or self._conversations is None
+            or self._conversation_id is None
+        ):
+            return 0
+        page = self._conversations.branch_page(
+            self._conversation_id, before=self._rows[0].message, limit=self.page_size
+        )
+        fresh = [m for m in page.messages if m.id not in self._row_of]
+        self._has_older = page.has_older and bool(fresh)
+        if not fresh:
+            return 0
+        self.beginInsertRows(QModelIndex(), 0, len(fresh) - 1)
+        self._rows[:0] = self._make_rows(fresh)
+        self._reindex()
+        self.endInsertRows()
+        self.older_loaded.emit(len(fresh))
+        return len(fresh)
+
+    def reload(self) -> None:
+        """Read the newest page again, keeping rows still on the branch (and the older pages above them)."""
+        if self._conversations is None or self._conversation_id is None:
+            return
+        page = self._conversations.branch_page(self._conversation_id, limit=self.page_size)
+        first = self._row_of.get(page.messages[0].id) if page.messages else None
+        if first is None:
+            self.show_conversation(self._conversation_id)
+            self.reloaded.emit()
+            return
+        new_ids = [r.message.id for r in self._rows[:first]] + [m.id for m in page.messages]
+        keep = 0
+        while keep < min(len(new_ids), len(self._rows)) and new_ids[keep] == self._rows[keep].message.id:
+            keep += 1
+        if keep < len(self._rows):
+            self.beginRemoveRows(QModelIndex(), keep, len(self._rows) - 1)
+            del self._rows[keep:]
+            self._reindex()
+            self.endRemoveRows()
+        stored = {m.id: m for m in page.messages}
+        for row in self._rows[first:]:  # rows kept from the page: the store may know more now
+            message = self._with_live(stored[row.message.id])
+            if message != row.message:
+                row.message = message
+                self._changed(row)
+        added = [stored[i] for i in new_ids[keep:]]
+        if added:
+            self.beginInsertRows(QModelIndex(), keep, keep + len(added) - 1)
+            self._rows.extend(self._make_rows(added))
+            self._reindex()
+            self.endInsertRows()
+        self._refresh_siblings(self._rows[first:keep])
+        self._start_tool_timer()
+        self.reloaded.emit()
+
+    def _make_rows(self, messages: list[Message]) -> list[TranscriptRow]:
+        rows = [TranscriptRow(self._with_live(m)) for m in messages]
+        if self._conversations is not None and self._conversation_id is not None and messages:
+            siblings = self._conversations.siblings(self._conversation_id, messages)
+            for row in rows:
+                row.siblings = siblings.get(row.message.id)
+            self._load_executions(rows)
+        return rows
+
+    def _refresh_siblings(self, rows: list[TranscriptRow]) -> None:
+        if self._conversations is None or self._conversation_id is None or not rows:
+            return
+        siblings = self._conversations.siblings(self._conversation_id, [r.message for r in rows])
+        for row in rows:
+            new = siblings.get(row.message.id)
+            if new != row.siblings:
+                row.siblings = new
+                self._changed(row)
+
+    def _load_executions(self, rows: Iterable[TranscriptRow]) -> None:
+        if self._conversations is None:
+            return
+        wanted = {
+            r.message.response.id: r
+            for r in rows
+            if r.message.response is not None and r.message.response.tool_calls
+        }
+        if not wanted:
+            return
+        found = self._conversations.tool_executions(list(wanted))
+        for response_id, row in wanted.items():
+            row.executions = {e.call_id: e for e in found.get(response_id, [])}
+
+    def _reindex(self) -> None:
+        self._row_of = {r.message.id: i for i, r in enumerate(self._rows)}
 
     def _with_live(self, message: Message) -> Message:
         if self._chat is None or message.response is None:
@@ -117,58 +312,143 @@ class TranscriptModel(QAbstractListModel):
         live = self._chat.live_response(message.response.id)
         return message if live is None else dataclasses.replace(message, response=live)
 
+    # ---- reacting to the services ------------------------------------------------------------------
+
     def _on_messages_changed(self, conversation_id: int) -> None:
         if conversation_id == self._conversation_id:
-            self.show_conversation(conversation_id)
+            self.reload()
 
     def _on_patched(self, update: ResponseUpdate) -> None:
-        if update.conversation_id != self._conversation_id or update.message_id not in self._row_of:
+        if update.conversation_id != self._conversation_id:
             return
-        if update.note:
-            self._notes[update.message_id] = update.note
-        else:
-            self._notes.pop(update.message_id, None)
+        row = self._row_of.get(update.message_id)
+        if row is None:
+            return
+        self._rows[row].note = update.note
         self._dirty.add(update.message_id)
         if not self._frame.isActive():
             self._frame.start()
 
+    def _on_stream_finished(self, conversation_id: int, _response_id: int, _status: str) -> None:
+        if conversation_id != self._conversation_id:
+            return
+        for row in self._rows:  # every row whose document is not final in the view yet
+            response = row.message.response
+            if response is not None and not response.status.is_final:
+                self._dirty.add(row.message.id)
+        if self._dirty and not self._frame.isActive():
+            self._frame.start()
+
     def _refresh_dirty(self) -> None:
+        """One frame: the dirty rows take their documents from memory (or the store once ended)."""
         if not self._dirty:
             self._frame.stop()
             return
+        started = time.perf_counter()
         dirty, self._dirty = self._dirty, set()
         for message_id in dirty:
-            row = self._row_of.get(message_id)
-            if row is None:
+            row_no = self._row_of.get(message_id)
+            if row_no is None:
                 continue
-            current = self._messages[row]
-            live = self._chat.live_response(current.response.id) if self._chat and current.response else None
+            row = self._rows[row_no]
+            response = row.message.response
+            live = self._chat.live_response(response.id) if self._chat and response is not None else None
             if live is not None:
-                self._messages[row] = dataclasses.replace(current, response=live)
-            elif self._conversations is not None:  # finished: the stored document is the final one
-                self._messages[row] = self._conversations.message(message_id)
-            index = self.index(row)
-            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DisplayRole, STATUS_ROLE, TEXT_ROLE])
+                row.message = dataclasses.replace(row.message, response=live)
+                if live.tool_calls and set(row.executions) != {c.id for c in live.tool_calls}:
+                    self._tools_dirty.add(message_id)
+                    self._start_tool_timer()
+            elif self._conversations is not None:  # ended: the stored document is the final one
+                row.message = self._conversations.message(message_id)
+                row.note = None
+                self._load_executions([row])
+                self._tools_dirty.discard(message_id)
+            self._changed(row, [Qt.ItemDataRole.DisplayRole, STATUS_ROLE, TEXT_ROLE, ROW_ROLE])
+        if self.refresh_ms is not None:
+            self.refresh_ms.append((time.perf_counter() - started) * 1000)
+
+    def _on_tool_update(self, update: ToolUpdate) -> None:
+        if update.conversation_id != self._conversation_id:
+            return
+        row = next(
+            (r for r in self._rows if r.message.response and r.message.response.id == update.response_id),
+            None,
+        )
+        if row is None:
+            return
+        self._tools_dirty.add(row.message.id)
+        if not self._tool_timer.isActive():  # leading edge: show it now, then at most every tick
+            self._tool_tick()
+            self._tool_timer.start()
+
+    def _start_tool_timer(self) -> None:
+        if not self._tool_timer.isActive() and (
+            self._tools_dirty or any(r.running_tools() for r in self._rows)
+        ):
+            self._tool_timer.start()
+
+    def _tool_tick(self) -> None:
+        """Apply tool changes (read from the store) and advance the elapsed time of running tools."""
+        dirty, self._tools_dirty = self._tools_dirty, set()
+        rows = [self._rows[i] for i in (self._row_of.get(mid) for mid in dirty) if i is not None]
+        self._load_executions(rows)
+        running = [r for r in self._rows if r.running_tools()]
+        for row in {id(r): r for r in [*rows, *running]}.values():
+            self._changed(row, [Qt.ItemDataRole.DisplayRole, ROW_ROLE])
+        if not running and not self._tools_dirty:
+            self._tool_timer.stop()
+
+    def _changed(self, row: TranscriptRow, roles: list[int] | None = None) -> None:
+        row.version += 1
+        row_no = self._row_of.get(row.message.id)
+        if row_no is not None:
+            index = self.index(row_no)
+            self.dataChanged.emit(index, index, roles or [])
+
+    # ---- UI state ------------------------------------------------------------------------------------
+
+    def is_expanded(self, message_id: int, part: str) -> bool:
+        """Whether a part of a row ("reasoning", "tool:<call id>") is expanded."""
+        row = self._row_of.get(message_id)
+        return row is not None and part in self._rows[row].expanded
+
+    def set_expanded(self, message_id: int, part: str, expanded: bool) -> None:
+        """Expand or collapse a part of a row."""
+        row_no = self._row_of.get(message_id)
+        if row_no is None:
+            return
+        row = self._rows[row_no]
+        if (part in row.expanded) != expanded:
+            if expanded:
+                row.expanded.add(part)
+            else:
+                row.expanded.discard(part)
+            self._changed(row, [ROW_ROLE])
 
     # ---- model interface ---------------------------------------------------------------------------
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         """Messages shown."""
-        return 0 if parent.isValid() else len(self._messages)
+        return 0 if parent.isValid() else len(self._rows)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """Heading and text for display; id, role, status and text under custom roles."""
-        if not index.isValid() or not 0 <= index.row() < len(self._messages):
+        """Heading and text for display and accessibility; id, role, status, text and the row under custom
+        roles."""
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
-        m = self._messages[index.row()]
+        row = self._rows[index.row()]
+        m = row.message
         if role == Qt.ItemDataRole.DisplayRole:
             lines = [heading(m), body_with_tools(m) or "…"]
-            note = self._notes.get(m.id)
-            if note:
-                lines.append(f"⏳ {note}")
+            if row.note:
+                lines.append(f"⏳ {row.note}")
             if m.response is not None and m.response.error:
                 lines.append(f"\n⚠ {m.response.error}")
             return "\n".join(lines)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return accessible_text(row)
+        if role == ROW_ROLE:
+            return row
         if role == ID_ROLE:
             return m.id
         if role == ROLE_ROLE:
@@ -179,10 +459,42 @@ class TranscriptModel(QAbstractListModel):
             return m.text
         return None
 
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        """Rows can be current (keyboard) but are not editable or selectable."""
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled
+
+    def row_of(self, message_id: int) -> int | None:
+        """The row showing a message, if loaded."""
+        return self._row_of.get(message_id)
+
+    def row_at(self, row: int) -> TranscriptRow | None:
+        """A row's state."""
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
     def message_at(self, row: int) -> Message | None:
         """The message in a row."""
-        return self._messages[row] if 0 <= row < len(self._messages) else None
+        return self._rows[row].message if 0 <= row < len(self._rows) else None
 
     def last_message(self) -> Message | None:
         """The newest message of the branch shown."""
-        return self._messages[-1] if self._messages else None
+        return self._rows[-1].message if self._rows else None
+
+
+def accessible_text(row: TranscriptRow) -> str:
+    """What a screen reader says for a row."""
+    m = row.message
+    parts = [heading(m) + ":", m.text or "(no text yet)"]
+    response = m.response
+    if response is not None:
+        for call in response.tool_calls:
+            parts.append(f"Tool {call.name}: {row.tool_status(call.id).value}.")
+        if response.error:
+            parts.append(f"Error: {response.error}")
+        if response.usage is not None:
+            u = response.usage
+            parts.append(f"{u.prompt_tokens} prompt, {u.completion_tokens} completion tokens.")
+    if row.siblings is not None:
+        parts.append(f"Version {row.siblings.index} of {row.siblings.count}.")
+    return " ".join(parts)

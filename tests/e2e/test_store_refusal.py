@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -106,33 +105,6 @@ def test_unreadable_file_is_refused_untouched(tmp_path: Path) -> None:
 
 
 # ---- on a real display the dialog waits for the person, but scripted runs never hang ----------------
-
-
-@pytest.fixture(scope="module")
-def xvfb_display() -> Iterator[str]:
-    """A private Xvfb server for this module's tests (skipped where Xvfb is not installed)."""
-    binary = shutil.which("Xvfb")
-    if binary is None:
-        pytest.skip("Xvfb is not installed")
-    server = subprocess.Popen(
-        [binary, "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
-    assert server.stdout is not None
-    number = server.stdout.readline().strip()
-    if not number.isdigit():
-        server.kill()
-        server.wait()
-        pytest.fail(f"Xvfb did not report a display: {number!r}")
-    try:
-        yield f":{number}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        server.stdout.close()
 
 
 def _xcb_env(display: str) -> dict[str, str]:

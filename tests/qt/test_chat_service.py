@@ -308,3 +308,17 @@ def test_usage_of_every_tool_round_adds_up(aloop, services: AppServices, llm_ser
     assert response.usage is not None
     assert (response.usage.prompt_tokens, response.usage.completion_tokens) == (30, 7)
     assert response.usage.total_tokens == 37
+
+
+def test_stop_before_the_task_ever_ran_still_ends_the_answer(
+    aloop, services: AppServices, llm_server: LLMServer
+) -> None:
+    use_server(services, llm_server)
+    conv = services.conversations.create()
+    services.chat.send(conv.id, "never mind")
+    services.chat.stop(conv.id)  # the task is cancelled before its first step
+    run(aloop, services.chat.wait(conv.id), timeout=5)
+    assert not services.chat.is_streaming(conv.id)
+    response = _answer(services, conv.id)
+    assert response.status is ResponseStatus.CANCELLED
+    run(aloop, services.aclose(), timeout=5)  # quitting does not wait forever

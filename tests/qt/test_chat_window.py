@@ -94,3 +94,37 @@ def test_escape_stops_the_answer_and_the_view_shows_it_stopped(
     assert stored.status is ResponseStatus.CANCELLED
     assert shown() == stored.text
     assert "stopped" in model.data(model.index(1))
+
+
+def test_ctrl_shift_c_copies_the_last_answer_and_ctrl_w_closes_the_conversation(
+    aloop, qtbot, services: AppServices, llm_server: LLMServer
+) -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    use_server(services, llm_server)
+    llm_server.enqueue(text_script("The **answer**, in Markdown.", pieces=3))
+    w = _window(qtbot, services)
+    QGuiApplication.clipboard().setText("before")
+    qtbot.keyClick(w, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert QGuiApplication.clipboard().text() == "before", "no conversation: nothing is copied"
+    qtbot.keyClicks(w.composer, "question")
+    qtbot.keyClick(w.composer, Qt.Key.Key_Return)
+    conv_id = w.current_conversation_id()
+    assert conv_id is not None
+    run(aloop, services.chat.wait(conv_id))
+    run(aloop, _until(lambda: w.transcript_model.data(w.transcript_model.index(1), STATUS_ROLE) == "done"))
+
+    qtbot.keyClick(
+        w.composer, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    assert QGuiApplication.clipboard().text() == "The **answer**, in Markdown."
+
+    qtbot.keyClick(w.composer, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+    assert w.current_conversation_id() is None
+    assert w.transcript_model.rowCount() == 0
+    assert w.pages.currentWidget() is w.empty_label
+    assert w.sidebar.conversation_count() == 1, "closing is not deleting"
+    assert services.conversations.get(conv_id).title
+    w.sidebar.view.setFocus()
+    qtbot.keyClick(w.sidebar.view, Qt.Key.Key_Down)
+    assert w.current_conversation_id() == conv_id, "the keyboard opens it again from the list"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QListView, QPlainTextEdit, QPushButton
+from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QListView, QPlainTextEdit, QPushButton
 
 from desktop_chat.domain import ResponsePatch, ResponseStatus
 from desktop_chat.services.app_services import AppServices
@@ -22,8 +22,10 @@ def _window(qtbot, services: AppServices) -> MainWindow:
 def test_main_widgets_have_names(qtbot, services: AppServices) -> None:
     w = _window(qtbot, services)
     for cls, name in (
-        (QListView, "conversationList"),
+        (QAbstractItemView, "conversationList"),
         (QListView, "transcript"),
+        (QLineEdit, "conversationFilter"),
+        (QPushButton, "newChatButton"),
         (QPlainTextEdit, "composer"),
         (QPushButton, "sendButton"),
     ):
@@ -49,14 +51,14 @@ def test_list_comes_from_the_store_and_opens_the_newest(qtbot, services: AppServ
     repo.apply_patches([ResponsePatch(a.response_id, "Cats are", status=ResponseStatus.STREAMING)])
     repo.recover_unfinished()  # as at start-up after a crash
     w = _window(qtbot, services)
-    titles = [w.conversation_model.data(w.conversation_model.index(r)) for r in range(2)]
+    titles = [w.conversation_model.data(w.conversation_model.index(r, 0)) for r in range(2)]
     assert titles == ["New chat about cats", "Old chat"]
     assert w.current_conversation_id() == new.id
     shown = w.transcript_model.data(w.transcript_model.index(1))
     assert "interrupted" in shown
     assert "Cats are" in shown
 
-    w.conversation_list.setCurrentIndex(w.conversation_model.index(1))
+    w.conversation_list.setCurrentIndex(w.conversation_model.index(1, 0))
     assert w.current_conversation_id() == old.id
     assert w.transcript_model.rowCount() == 1
 
@@ -80,7 +82,7 @@ def test_unreadable_row_is_reported_not_fatal(qtbot, services: AppServices) -> N
     services.store.db.execute_sql("UPDATE conversation SET params = '{oops' WHERE id = ?", (bad.id,))
     w = _window(qtbot, services)
     assert w.conversation_model.rowCount() == 1
-    assert w.conversation_model.data(w.conversation_model.index(0)) == "fine one"
+    assert w.conversation_model.data(w.conversation_model.index(0, 0)) == "fine one"
     assert "could not be read" in w.statusBar().currentMessage()
 
 
@@ -90,7 +92,7 @@ def test_close_remembers_geometry_and_conversation(qtbot, services: AppServices)
     w = _window(qtbot, services)
     row = w.conversation_model.row_of(conv.id)
     assert row is not None
-    w.conversation_list.setCurrentIndex(w.conversation_model.index(row))
+    w.conversation_list.setCurrentIndex(w.conversation_model.index(row, 0))
     w.close()
     assert services.settings.get(LAST_CONVERSATION) == conv.id
     assert services.settings.get(WINDOW_GEOMETRY)

@@ -1,0 +1,141 @@
+"""Start-up benchmark: process start to the main window's first paint, under Xvfb.
+
+    python bench/startup.py [--runs 7] [--cold-runs 3]
+
+Each run starts `python -m desktop_chat --temp-basedir` with DESKTOP_CHAT_STARTUP_PROBE=1: on its first
+paint the app prints the time (CLOCK_MONOTONIC, shared by both processes), whether `openai` was already
+imported, and its RSS, then quits. Warm runs follow one discarded run; cold runs drop the page cache first
+(needs root: otherwise `first_paint_ms_cold` is null). Without DISPLAY an Xvfb server is started for the
+run (the xcb platform, as a person's desktop would use); `--offscreen` uses Qt's offscreen platform.
+
+The last stdout line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _start_xvfb() -> tuple[subprocess.Popen[str] | None, str | None]:
+    binary = shutil.which("Xvfb")
+    if binary is None:
+        return None, None
+    server = subprocess.Popen(
+        [binary, "-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert server.stdout is not None
+    number = server.stdout.readline().strip()
+    return server, f":{number}"
+
+
+def _drop_caches() -> bool:
+    try:
+        subprocess.run(["sync"], check=False)
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+    except OSError:
+        return False
+    return True
+
+
+def one_run(env: dict[str, str]) -> dict[str, float | int]:
+    """Start the app once; the first paint's delay (ms), openai imported (0/1), RSS (KiB)."""
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "desktop_chat", "--temp-basedir"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stderr is not None
+    result: dict[str, float | int] = {}
+    for line in proc.stderr:
+        if line.startswith("first-paint "):
+            fields = line.split()
+            result = {
+                "ms": (float(fields[1]) - started) * 1000,
+                "openai": int(fields[2].split("=")[1]),
+                "rss_kib": int(fields[3].split("=")[1]),
+            }
+            break
+    try:
+        proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+    if not result:
+        sys.exit(f"the app exited ({proc.returncode}) without painting")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--runs", type=int, default=7, help="warm runs (after one discarded)")
+    parser.add_argument("--cold-runs", type=int, default=3, help="runs after dropping the page cache")
+    parser.add_argument("--offscreen", action="store_true", help="Qt's offscreen platform instead of Xvfb")
+    args = parser.parse_args(argv)
+
+    env = dict(os.environ, DESKTOP_CHAT_STARTUP_PROBE="1", PYTHONUNBUFFERED="1")
+    xvfb = None
+    if args.offscreen:
+        env["QT_QPA_PLATFORM"] = "offscreen"
+        platform = "offscreen"
+    elif env.get("DISPLAY"):
+        env["QT_QPA_PLATFORM"] = "xcb"
+        platform = f"xcb on {env['DISPLAY']}"
+    else:
+        xvfb, display = _start_xvfb()
+        if display is None:
+            sys.exit("no DISPLAY and no Xvfb: install xvfb or pass --offscreen")
+        env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb")
+        platform = f"xcb on Xvfb {display}"
+    try:
+        one_run(env)  # discarded: fills the page cache
+        warm = [one_run(env) for _ in range(args.runs)]
+        cold: list[dict[str, float | int]] = []
+        for _ in range(args.cold_runs):
+            if not _drop_caches():
+                break
+            cold.append(one_run(env))
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(timeout=10)
+    warm_ms = [float(r["ms"]) for r in warm]
+    cold_ms = [float(r["ms"]) for r in cold]
+    result = {
+        "platform": platform,
+        "first_paint_ms_warm": round(statistics.median(warm_ms), 1),
+        "first_paint_ms_warm_max": round(max(warm_ms), 1),
+        "first_paint_ms_cold": round(statistics.median(cold_ms), 1) if cold_ms else None,
+        "rss_mib": round(statistics.median(float(r["rss_kib"]) for r in warm) / 1024, 1),
+        "openai_imported_before_paint": any(r["openai"] for r in [*warm, *cold]),
+        "warm_runs": len(warm),
+        "cold_runs": len(cold),
+    }
+    print(f"warm runs (ms): {', '.join(f'{v:.0f}' for v in warm_ms)}")
+    if cold_ms:
+        print(f"cold runs (ms): {', '.join(f'{v:.0f}' for v in cold_ms)}")
+    else:
+        print("cold runs: skipped (dropping the page cache needs root)")
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

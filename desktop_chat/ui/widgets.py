@@ -1,0 +1,62 @@
+"""Small widgets shared by the settings dialogs and the welcome."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QLabel, QWidget
+
+from desktop_chat.ui.theme import is_dark
+
+_COLOURS = {  # kind -> (on a light palette, on a dark one)
+    "ok": ("#1a7f37", "#7ee2a8"),
+    "error": ("#c62828", "#ff8a80"),
+    "warning": ("#8a5a00", "#e3b341"),
+}
+
+
+def status_colour(kind: str) -> QColor | None:
+    """The text colour of a status kind ("ok", "error", "warning") on the current palette; None: normal."""
+    pair = _COLOURS.get(kind)
+    return QColor(pair[1] if is_dark() else pair[0]) if pair else None
+
+
+class StatusLabel(QLabel):
+    """A one-line (wrapping) result such as "Connected: 3 models", coloured by kind, following the theme."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._kind = "info"
+        self._recolouring = False
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hide()  # until there is something to say
+
+    def show_status(self, text: str, kind: str = "info") -> None:
+        """Show `text` ("" hides the label) as `kind`: "info", "ok", "warning" or "error"."""
+        self._kind = kind
+        self.setText(text)
+        self._recolour()
+        self.setVisible(bool(text))
+
+    def kind(self) -> str:
+        """The kind of the status shown."""
+        return self._kind
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Recolour when the theme changes."""
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange):
+            self._recolour()
+
+    def _recolour(self) -> None:
+        if self._recolouring:
+            return
+        colour = status_colour(self._kind)
+        sheet = f"color: {colour.name()};" if colour is not None else ""
+        if sheet != self.styleSheet():
+            self._recolouring = True
+            try:
+                self.setStyleSheet(sheet)
+            finally:
+                self._recolouring = False

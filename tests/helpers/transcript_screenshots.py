@@ -1,0 +1,161 @@
+"""Screenshots of the transcript in the real window, against the local test server (demo only).
+
+    xvfb-run -a -s "-screen 0 1280x900x24" python -m tests.helpers.transcript_screenshots OUT_DIR [--dark]
+
+Writes `conversation-code-table-tool.png` (a finished answer with a tool call, code and a table) and
+`stream-running-tool.png` (an answer streaming, its tool still running). The slow tool registered here is
+for the screenshot only (the built-in tool is instant); it is not part of the app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_API", "pyside6")
+if not os.environ.get("DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtWidgets import QApplication
+
+from desktop_chat.tools.registry import ToolResult, ToolSpec
+from tests.helpers.llm_server import LLMServer, chunk, text_script, tool_call, usage
+
+ANSWER = """It is **14:05** in Paris (CET, UTC+1). Here is how to get the same answer in Python, and the \
+offsets of a few cities for comparison.
+
+```python
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+def local_time(zone: str) -> str:
+    \"\"\"The wall-clock time in an IANA time zone.\"\"\"
+    return datetime.now(ZoneInfo(zone)).strftime("%H:%M")
+
+print(local_time("Europe/Paris"))  # 14:05
+```
+
+| City | Time zone | Offset | Local time |
+|:--|:--|--:|--:|
+| Paris | Europe/Paris | +1 | 14:05 |
+| New York | America/New_York | -5 | 08:05 |
+| Tokyo | Asia/Tokyo | +9 | 22:05 |
+
+Daylight saving time starts on the **last Sunday of March** in the EU, so the offset becomes +2 then. \
+See the [IANA time zone database](https://www.iana.org/time-zones) for details.
+"""
+
+STREAMING = """I'll check the latest release notes first, then summarise what changed.
+
+"""
+
+
+class DemoSearch:
+    """A slow pretend search (screenshots only)."""
+
+    def __init__(self) -> None:
+        self.spec = ToolSpec(
+            "web_search",
+            "Search the web.",
+            {"type": "object", "properties": {"query": {"type": "string"}}},
+        )
+
+    async def run(self, arguments: dict[str, Any]) -> ToolResult:
+        await asyncio.sleep(60)
+        return ToolResult("no results")
+
+
+def _tool_round(text: str, call_id: str, name: str, arguments: str) -> list[dict[str, Any]]:
+    steps: list[dict[str, Any]] = [{"chunk": chunk(role="assistant", content="")}]
+    steps += [{"chunk": chunk(content=text[i : i + 12])} for i in range(0, len(text), 12)]
+    steps += [
+        {"chunk": chunk(tool_calls=[tool_call(0, call_id, name, arguments)])},
+        {"chunk": chunk(finish_reason="tool_calls")},
+        {"chunk": chunk(choices=[], usage=usage(412, 38))},
+        {"done": True},
+    ]
+    return steps
+
+
+async def _shoot(out: Path, data: Path) -> None:
+    from desktop_chat.app import prepare_for_streaming
+    from desktop_chat.secrets import SecretStore
+    from desktop_chat.services.app_services import AppServices
+    from desktop_chat.settings import AUTO_TITLE, THEME, Settings
+    from desktop_chat.storage import open_store
+    from desktop_chat.ui.main_window import MainWindow
+    from desktop_chat.ui.theme import ThemeManager
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    store = open_store(data / "demo.sqlite3")
+    settings = Settings(data / "settings.json")
+    settings.set(AUTO_TITLE, False)
+    settings.set(THEME, "dark" if "--dark" in sys.argv else "light")
+    services = AppServices(store, settings, SecretStore())
+    ThemeManager(app, settings)
+    server = LLMServer().start()
+    profile = services.providers.ensure_for_url(server.url, "llama3.1:8b", needs_key=False)
+    services.providers.use(profile, "llama3.1:8b")
+    services.tools.register(DemoSearch())
+    prepare_for_streaming()
+    window = MainWindow(services)
+    window.resize(1180, 860)
+    window.show()
+    await asyncio.sleep(0.5)
+
+    async def send(text: str) -> int:
+        window.composer.setPlainText(text)
+        window.send_message()
+        conversation = window.current_conversation_id()
+        assert conversation is not None
+        return conversation
+
+    server.enqueue(_tool_round("", "call_1", "current_datetime", '{"timezone": "Europe/Paris"}'))
+    server.enqueue(text_script(ANSWER, pieces=40, usage={"prompt_tokens": 468, "completion_tokens": 231}))
+    first = await send("What time is it in Paris? Show me how to get it in Python, and compare a few cities.")
+    await services.chat.wait(first)
+    await asyncio.sleep(0.6)
+    window.grab().save(str(out / "conversation-code-table-tool.png"))
+
+    window.new_conversation()
+    server.enqueue(_tool_round(STREAMING, "call_2", "web_search", '{"query": "Qt 6.11 release notes"}'))
+    second = await send("What's new in Qt 6.11? Keep it short.")
+    started = time.monotonic()
+    while time.monotonic() - started < 2.4:
+        await asyncio.sleep(0.05)
+    window.grab().save(str(out / "stream-running-tool.png"))
+    services.chat.stop(second)
+    await services.chat.wait(second)
+    window.close()
+    await services.aclose()
+    services.shutdown()
+    server.stop()
+
+
+def main() -> int:
+    """Command line."""
+    import qasync
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--dark", action="store_true")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    with tempfile.TemporaryDirectory(prefix="transcript-shots-") as tmp:
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        with loop:
+            loop.run_until_complete(_shoot(args.out, Path(tmp)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
