@@ -35,6 +35,8 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/search.py --messages 100000
 	$(BIN)/python bench/conversations.py --conversations 10000
+	$(BIN)/python bench/transcript.py --messages 10000
+	$(BIN)/python bench/startup.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache

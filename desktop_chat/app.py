@@ -343,18 +343,25 @@ def _run_store_and_window(
 
     services = AppServices(store, Settings(paths.settings_file), SecretStore(redactor=redactor))
     try:
+        from desktop_chat.ui.first_paint import AfterFirstPaint
         from desktop_chat.ui.theme import ThemeManager
 
         ThemeManager(app, services.settings)  # theme and text size, before the first paint; lives with app
         window = MainWindow(services)
         if os.environ.get(STARTUP_PROBE):
             _probe_first_paint(window)
+        # Only after the window has painted: openai (0.3-0.7 s, in a thread), the version lookup, and
+        # the first-run welcome (it asks the keychain, ~0.1 s).
+        later: list[Callable[[], object]] = [
+            _warm_up_in_background,
+            lambda: _announce_start(app, db_path, store.migration.to_version),
+        ]
+        if not args.base_url:  # first run: offer local servers or a key (never in scripted runs)
+            later.append(window.show_welcome_if_needed)
+        AfterFirstPaint(window, later)
         window.show()
         from PySide6.QtCore import QTimer
 
-        QTimer.singleShot(150, _warm_up_in_background)  # after the first paint: openai costs 0.3-0.7 s
-        if not args.base_url:  # first run: offer local servers or a key (never in scripted runs)
-            QTimer.singleShot(0, window.show_welcome_if_needed)
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
         loop.set_exception_handler(reporter.asyncio_handler)
@@ -367,9 +374,6 @@ def _run_store_and_window(
         bridge.callback = window.close
         if args.quit_after is not None:
             QTimer.singleShot(int(args.quit_after * 1000), window.close)
-        QTimer.singleShot(
-            0, lambda: _announce_start(app, db_path, store.migration.to_version)
-        )  # after the first paint: reading the version costs ~40 ms
         exit_code = EXIT_OK
         with loop:
             scripted = loop.create_task(_scripted(window, services, args)) if args.base_url else None

@@ -141,6 +141,17 @@ def warm_up() -> None:
     import openai.resources.models  # noqa: F401
 
     tls_context()
+    _warmed.set()
+
+
+_warmed = threading.Event()
+
+
+async def warmed_up() -> None:
+    """Return once `warm_up` has run, running it in a worker thread if needed: the event loop's thread
+    (the GUI's) must never import openai itself, or the window freezes for the 0.4-0.8 s it takes."""
+    if not _warmed.is_set():
+        await asyncio.to_thread(warm_up)
 
 
 def finalize_async_generators_on_loop() -> None:
@@ -388,6 +399,7 @@ class ChatClient:
         Raises `LLMError` subclasses. When the consuming task is cancelled, the HTTP response is closed
         (shielded from the cancellation) so the provider stops generating.
         """
+        await warmed_up()
         finalize_async_generators_on_loop()
         attempt = 0
         while True:
@@ -555,6 +567,7 @@ class ChatClient:
 
     async def complete(self, request: ChatRequest) -> str:
         """A whole (non-streamed) answer's text, for short jobs such as titles."""
+        await warmed_up()
         import httpx2
         import openai
 
@@ -578,6 +591,7 @@ class ChatClient:
     async def list_models(self) -> list[str]:
         """Model ids the endpoint lists at /models, in its order (servers list their newest or default
         first), without repeats; raises LLMError (404 when it has no list)."""
+        await warmed_up()
         import httpx2
         import openai
 

@@ -7,11 +7,6 @@ import threading
 from functools import lru_cache
 from typing import Any
 
-from pygments import highlight as _highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
-
 LIGHT_STYLE = "default"
 DARK_STYLE = "github-dark"
 MAX_HIGHLIGHT_CHARS = 100_000  # longer code is shown plain: highlighting it would stall a frame
@@ -46,6 +41,9 @@ _ALIASES = {
 
 @lru_cache(maxsize=64)
 def _lexer(language: str) -> Any:
+    from pygments.lexers import get_lexer_by_name  # pygments loads with the first code block
+    from pygments.util import ClassNotFound
+
     try:
         return get_lexer_by_name(_ALIASES.get(language, language), stripnl=False, ensurenl=False)
     except ClassNotFound:
@@ -54,6 +52,8 @@ def _lexer(language: str) -> Any:
 
 @lru_cache(maxsize=4)
 def _formatter(dark: bool) -> Any:
+    from pygments.formatters import HtmlFormatter
+
     return HtmlFormatter(noclasses=True, nowrap=True, style=DARK_STYLE if dark else LIGHT_STYLE)
 
 
@@ -68,7 +68,9 @@ def highlight_html(code: str, language: str, *, dark: bool) -> str:
     lexer = _lexer(language) if language and len(code) <= MAX_HIGHLIGHT_CHARS else None
     if lexer is None:
         return html.escape(code, quote=False)
-    out: str = _highlight(code, lexer, _formatter(dark))
+    from pygments import highlight
+
+    out: str = highlight(code, lexer, _formatter(dark))
     # the formatter adds a newline the code did not have
     return out[:-1] if out.endswith("\n") and not code.endswith("\n") else out
 

@@ -14,14 +14,14 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
-
-from markdown_it import MarkdownIt
-from markdown_it.renderer import RendererHTML
-from markdown_it.token import Token
-from markdown_it.utils import EnvType, OptionsDict
+from typing import TYPE_CHECKING, Any
 
 from desktop_chat.ui.highlight import highlight_html, language_of
+
+if TYPE_CHECKING:  # markdown-it (~35 ms) is imported on the first render, after the window's first paint
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+    from markdown_it.utils import EnvType, OptionsDict
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
 
@@ -86,8 +86,10 @@ def _validate_link(url: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _md() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt(
-        "commonmark", {"html": False, "linkify": False, "typographer": False}, renderer_cls=_QtRenderer
+        "commonmark", {"html": False, "linkify": False, "typographer": False}, renderer_cls=_renderer_class()
     )
     md.enable(["table", "strikethrough"])
     md.validateLink = _validate_link  # type: ignore[method-assign]
@@ -181,73 +183,83 @@ class BlockSplitter:
 # ---------------------------------------------------------------------------------------- rendering
 
 
-class _QtRenderer(RendererHTML):
-    """HTML in the subset QTextDocument understands, with the transcript's safety rules."""
+@lru_cache(maxsize=1)
+def _renderer_class() -> type:
+    """The renderer class (defined on first use: its base class comes with markdown-it)."""
+    from markdown_it.renderer import RendererHTML
 
-    def __init__(self, parser: Any = None) -> None:
-        super().__init__(parser)
+    class _QtRenderer(RendererHTML):
+        """HTML in the subset QTextDocument understands, with the transcript's safety rules."""
 
-    @staticmethod
-    def _colors(env: EnvType) -> HtmlColors:
-        colors = env.get("colors")
-        return colors if isinstance(colors, HtmlColors) else HtmlColors()
+        def __init__(self, parser: Any = None) -> None:
+            super().__init__(parser)
 
-    def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        token = tokens[idx]
-        alt = html.escape(self.renderInlineAsText(token.children or [], options, env))
-        src = str(token.attrGet("src") or "")
-        label = f"[image: {alt}]" if alt else "[image]"
-        if not is_safe_url(src):
-            return html.escape(label)
-        return f'<a href="{html.escape(src)}">{label}</a>'
+        @staticmethod
+        def _colors(env: EnvType) -> HtmlColors:
+            colors = env.get("colors")
+            return colors if isinstance(colors, HtmlColors) else HtmlColors()
 
-    def code_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        c = self._colors(env)
-        code = html.escape(tokens[idx].content, quote=False).replace(" ", "&nbsp;")
-        return f'<code style="background-color:{c.code_bg}; font-family:{c.mono}">&nbsp;{code}&nbsp;</code>'
+        def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+            token = tokens[idx]
+            alt = html.escape(self.renderInlineAsText(token.children or [], options, env))
+            src = str(token.attrGet("src") or "")
+            label = f"[image: {alt}]" if alt else "[image]"
+            if not is_safe_url(src):
+                return html.escape(label)
+            return f'<a href="{html.escape(src)}">{label}</a>'
 
-    def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        token = tokens[idx]
-        return self._code(token.content, language_of(token.info), env)
+        def code_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+            c = self._colors(env)
+            code = html.escape(tokens[idx].content, quote=False).replace(" ", "&nbsp;")
+            style = f"background-color:{c.code_bg}; font-family:{c.mono}"
+            return f'<code style="{style}">&nbsp;{code}&nbsp;</code>'
 
-    def code_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        return self._code(tokens[idx].content, "", env)
+        def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+            token = tokens[idx]
+            return self._code(token.content, language_of(token.info), env)
 
-    def _code(self, code: str, language: str, env: EnvType) -> str:
-        c = self._colors(env)
-        code = code[:-1] if code.endswith("\n") else code
-        body = (
-            html.escape(code, quote=False)
-            if env.get("plain_code")
-            else highlight_html(code, language, dark=c.dark)
-        )
-        return f'<pre style="white-space:pre-wrap; font-family:{c.mono}">{body}</pre>\n'
+        def code_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+            return self._code(tokens[idx].content, "", env)
 
-    def table_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        c = self._colors(env)
-        return (
-            f'<table border="1" cellspacing="0" cellpadding="5" '
-            f'style="border-collapse:collapse; border-color:{c.border}; border-style:solid">\n'
-        )
+        def _code(self, code: str, language: str, env: EnvType) -> str:
+            c = self._colors(env)
+            code = code[:-1] if code.endswith("\n") else code
+            body = (
+                html.escape(code, quote=False)
+                if env.get("plain_code")
+                else highlight_html(code, language, dark=c.dark)
+            )
+            return f'<pre style="white-space:pre-wrap; font-family:{c.mono}">{body}</pre>\n'
 
-    def th_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        c = self._colors(env)
-        return f'<th{self._align(tokens[idx])} style="background-color:{c.header_bg}">'
+        def table_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+            c = self._colors(env)
+            return (
+                f'<table border="1" cellspacing="0" cellpadding="5" '
+                f'style="border-collapse:collapse; border-color:{c.border}; border-style:solid">\n'
+            )
 
-    def td_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        return f"<td{self._align(tokens[idx])}>"
+        def th_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+            c = self._colors(env)
+            return f'<th{self._align(tokens[idx])} style="background-color:{c.header_bg}">'
 
-    @staticmethod
-    def _align(token: Token) -> str:
-        style = str(token.attrGet("style") or "")
-        return f' align="{style.split(":", 1)[1]}"' if style.startswith("text-align:") else ""
+        def td_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+            return f"<td{self._align(tokens[idx])}>"
 
-    def blockquote_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        c = self._colors(env)
-        return f'<blockquote style="color:{c.muted}; margin-left:14px; margin-right:0px">'
+        @staticmethod
+        def _align(token: Token) -> str:
+            style = str(token.attrGet("style") or "")
+            return f' align="{style.split(":", 1)[1]}"' if style.startswith("text-align:") else ""
 
-    def hr(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        return "<hr />\n"
+        def blockquote_open(
+            self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+        ) -> str:
+            c = self._colors(env)
+            return f'<blockquote style="color:{c.muted}; margin-left:14px; margin-right:0px">'
+
+        def hr(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+            return "<hr />\n"
+
+    return _QtRenderer
 
 
 STYLE_SHEET = """

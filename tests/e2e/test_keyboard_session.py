@@ -96,13 +96,11 @@ class App:
 
 
 @pytest.fixture
-def app_on_display(xvfb_display: str, llm_server: LLMServer, tmp_path: Path) -> Iterator[App]:
+def app_on_display(xvfb_display: str, llm_server: LLMServer) -> Iterator[App]:
     if shutil.which("xdotool") is None:
         pytest.skip("xdotool is not installed")
-    data = tmp_path / "data"
     app = App(
-        xvfb_display,
-        ["--data-dir", str(data), "--base-url", llm_server.url, "--model", "test-model", "--debug"],
+        xvfb_display, ["--temp-basedir", "--base-url", llm_server.url, "--model", "test-model", "--debug"]
     )
     try:
         yield app
@@ -218,8 +216,12 @@ def test_send_stop_edit_switch_close_and_quit_from_the_keyboard(
 
     # 5. Ctrl+W puts the conversation away without deleting anything; Ctrl+Q quits cleanly.
     before = len(_messages(db))
-    app.keys("ctrl+w", "ctrl+q")
-    assert app.proc.wait(timeout=20) == 0, app.log()
+    app.keys("ctrl+w")
+    time.sleep(0.3)
     assert len(_messages(db)) == before
+    assert _query(db, "SELECT count(*) FROM conversation") == [(1,)]
+    app.keys("ctrl+q")
+    assert app.proc.wait(timeout=20) == 0, app.log()
     assert any("quit cleanly" in ln for ln in app.lines), app.log()
+    assert not db.exists(), "--temp-basedir leaves nothing behind"
     assert llm_server.errors == []
