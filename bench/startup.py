@@ -1,13 +1,15 @@
 """Start-up benchmark: process start to the main window's first paint, under Xvfb.
 
-    python bench/startup.py [--runs 7] [--cold-runs 3]
+    python bench/startup.py [--runs 7] [--cold-runs 3] [--offscreen] [--data-dir DIR]
 
-Each run starts `python -m desktop_chat --temp-basedir` with DESKTOP_CHAT_STARTUP_PROBE=1: on its first
-paint the app prints the time (CLOCK_MONOTONIC, shared by both processes), whether `openai` was already
-imported, and its RSS, then quits. Warm runs follow one discarded run; cold runs drop the page cache first
-(needs root: otherwise `first_paint_ms_cold` is null). Bytecode is cached as in an installed app (the
-discarded run writes it even when the shell sets PYTHONDONTWRITEBYTECODE). Without DISPLAY an Xvfb server is started for the
-run (the xcb platform, as a person's desktop would use); `--offscreen` uses Qt's offscreen platform.
+Each run starts `python -m desktop_chat --temp-basedir` (an empty profile; or `--data-dir DIR`, a
+returning user whose last conversation opens) with DESKTOP_CHAT_STARTUP_PROBE=1: on its first paint the
+app prints the time (CLOCK_MONOTONIC, shared by both processes), whether `openai` was already imported,
+and its RSS, then quits. Warm runs follow one discarded run; cold runs drop the page cache first (needs
+root: otherwise `first_paint_ms_cold` is null). Bytecode is cached as in an installed app (the discarded
+run writes it even when the shell sets PYTHONDONTWRITEBYTECODE). Without DISPLAY an Xvfb server is
+started for the run (the xcb platform, as a person's desktop would use); `--offscreen` uses Qt's
+offscreen platform.
 
 The last stdout line is one JSON object.
 """
@@ -51,11 +53,11 @@ def _drop_caches() -> bool:
     return True
 
 
-def one_run(env: dict[str, str]) -> dict[str, float | int]:
+def one_run(env: dict[str, str], where: list[str]) -> dict[str, float | int]:
     """Start the app once; the first paint's delay (ms), openai imported (0/1), RSS (KiB)."""
     started = time.monotonic()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "desktop_chat", "--temp-basedir"],
+        [sys.executable, "-m", "desktop_chat", *where],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -89,7 +91,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=7, help="warm runs (after one discarded)")
     parser.add_argument("--cold-runs", type=int, default=3, help="runs after dropping the page cache")
     parser.add_argument("--offscreen", action="store_true", help="Qt's offscreen platform instead of Xvfb")
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="start on this profile (a returning user: its last conversation opens) instead of an empty one",
+    )
     args = parser.parse_args(argv)
+    where = ["--data-dir", args.data_dir] if args.data_dir else ["--temp-basedir"]
 
     env = dict(os.environ, DESKTOP_CHAT_STARTUP_PROBE="1", PYTHONUNBUFFERED="1")
     # An installed app runs from compiled bytecode (pip and the .deb compile it); a shell that sets
@@ -109,13 +117,13 @@ def main(argv: list[str] | None = None) -> int:
         env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb")
         platform = f"xcb on Xvfb {display}"
     try:
-        one_run(env)  # discarded: fills the page cache
-        warm = [one_run(env) for _ in range(args.runs)]
+        one_run(env, where)  # discarded: fills the page cache
+        warm = [one_run(env, where) for _ in range(args.runs)]
         cold: list[dict[str, float | int]] = []
         for _ in range(args.cold_runs):
             if not _drop_caches():
                 break
-            cold.append(one_run(env))
+            cold.append(one_run(env, where))
     finally:
         if xvfb is not None:
             xvfb.terminate()
@@ -124,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     cold_ms = [float(r["ms"]) for r in cold]
     result = {
         "platform": platform,
+        "profile": "data-dir" if args.data_dir else "empty (--temp-basedir)",
         "first_paint_ms_warm": round(statistics.median(warm_ms), 1),
         "first_paint_ms_warm_max": round(max(warm_ms), 1),
         "first_paint_ms_cold": round(statistics.median(cold_ms), 1) if cold_ms else None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QListView, QPlainTextEdit, QPushButton
+from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QListView, QPlainTextEdit, QPushButton, QWidget
 
 from desktop_chat.domain import ResponsePatch, ResponseStatus
 from desktop_chat.services.app_services import AppServices
@@ -28,6 +28,8 @@ def test_main_widgets_have_names(qtbot, services: AppServices) -> None:
         (QPushButton, "newChatButton"),
         (QPlainTextEdit, "composer"),
         (QPushButton, "sendButton"),
+        (QPushButton, "stopButton"),
+        (QWidget, "modelPicker"),
     ):
         widget = w.findChild(cls, name)
         assert widget is not None, name
