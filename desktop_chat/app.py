@@ -381,6 +381,13 @@ def _run_store_and_window(
             ends = {quit_wait, scripted} if args.smoke and scripted is not None else {quit_wait}
             loop.run_until_complete(asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED))
             loop.run_until_complete(services.aclose())  # stops answers still streaming (a smoke run's too)
+            # Whatever else still runs (a welcome still looking for local servers, a model list
+            # loading) ends here, while its loop can still run its cancellation.
+            leftover = [t for t in asyncio.all_tasks(loop) if not t.done() and t not in (scripted, quit_wait)]
+            for task in leftover:
+                task.cancel()
+            if leftover:
+                loop.run_until_complete(asyncio.gather(*leftover, return_exceptions=True))
             if scripted is not None:
                 if not scripted.done():
                     scripted.cancel()

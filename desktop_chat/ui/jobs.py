@@ -42,7 +42,7 @@ class Jobs(QObject):
         self._soon.setInterval(0)
         self._soon.timeout.connect(self._launch_waiting)
         # `tasks`, not `self`: the wrapper is gone by the time `destroyed` is delivered
-        self.destroyed.connect(lambda *_: [t.cancel() for t in list(tasks.values())])
+        self.destroyed.connect(lambda *_: _cancel_all(tasks))
 
     def start(
         self,
@@ -132,3 +132,11 @@ class Jobs(QObject):
 
 def noop(_result: Any) -> None:
     """A `done` callback for jobs whose result is announced by a signal."""
+
+
+def _cancel_all(tasks: dict[int, asyncio.Task[None]]) -> None:
+    """Cancel what still runs, on loops that can still run a cancellation (not after the app's loop has
+    closed at quit: it cancelled its own tasks before closing)."""
+    for task in list(tasks.values()):
+        if not task.done() and not task.get_loop().is_closed():
+            task.cancel()
