@@ -67,6 +67,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="quit by itself after SECONDS (for scripted checks)",
     )
     parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
+    parser.add_argument(
+        "--mcp-config",
+        metavar="FILE",
+        help="add the MCP servers of FILE's mcpServers block for this run (not saved)",
+    )
     endpoint = parser.add_argument_group(
         "endpoint", "use an OpenAI-compatible endpoint (its key, if it needs one, from OPENAI_API_KEY)"
     )
@@ -94,6 +99,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--smoke needs --base-url and --prompt (and usually --model)")
     if args.prompt is not None and not args.smoke:
         parser.error("--prompt is for --smoke runs")
+    if args.mcp_config:
+        from desktop_chat.tools.mcp_host import load_mcp_config
+
+        try:
+            servers, skipped = load_mcp_config(Path(args.mcp_config))
+        except ValueError as exc:
+            parser.error(str(exc))
+        if not servers:
+            parser.error(
+                f"{args.mcp_config} names no usable MCP server: {'; '.join(skipped) or 'none listed'}"
+            )
     return args
 
 
@@ -342,6 +358,11 @@ def _run_store_and_window(
     from desktop_chat.ui.main_window import MainWindow
 
     services = AppServices(store, Settings(paths.settings_file), SecretStore(redactor=redactor))
+    if args.mcp_config:
+        names, skipped = services.mcp.load_for_run(Path(args.mcp_config))
+        log.info("MCP servers from %s for this run: %s", args.mcp_config, ", ".join(names))
+        for problem in skipped:
+            log.warning("Skipped an MCP server of %s: %s", args.mcp_config, problem)
     try:
         from desktop_chat.ui.first_paint import AfterFirstPaint
         from desktop_chat.ui.theme import ThemeManager
@@ -472,6 +493,8 @@ async def _scripted(window: object, services: object, args: argparse.Namespace) 
     profile = await services.providers.use_endpoint(args.base_url, args.model, key, session_keys=keys)
     for profile_id, session_key in keys.items():
         services.chat.set_session_key(profile_id, session_key)
+    if args.smoke:
+        services.chat.approval_mode = args.approve_tools  # nobody is there to answer
     if not args.smoke:
         if profile is None:
             window.statusBar().showMessage(

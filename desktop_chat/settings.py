@@ -59,6 +59,11 @@ CONNECT_TIMEOUT = Setting("network/connect_timeout", float, 10.0, "Seconds to wa
 READ_TIMEOUT = Setting("network/read_timeout", float, 300.0, "Seconds to wait for the next byte of an answer")
 RETRY_ATTEMPTS = Setting("network/retry_attempts", int, 4, "Tries of a rate-limited or overloaded request")
 TOOL_TIMEOUT = Setting("tools/timeout", float, 60.0, "Seconds a tool may run before it is cut off")
+MCP_SERVERS = Setting(
+    "tools/mcp_servers", dict, {}, "MCP servers, in the mcpServers format other clients use"
+)
+ALWAYS_ALLOWED_TOOLS = Setting("tools/always_allowed", list, [], "Tools that run without asking first")
+DISABLED_TOOLS = Setting("tools/disabled", list, [], "Built-in tools switched off")
 
 DECLARED: tuple[Setting[Any], ...] = (
     THEME,
@@ -76,6 +81,9 @@ DECLARED: tuple[Setting[Any], ...] = (
     READ_TIMEOUT,
     RETRY_ATTEMPTS,
     TOOL_TIMEOUT,
+    MCP_SERVERS,
+    ALWAYS_ALLOWED_TOOLS,
+    DISABLED_TOOLS,
 )
 
 Upgrade = Callable[[dict[str, Any]], dict[str, Any]]

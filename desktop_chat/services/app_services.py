@@ -9,10 +9,12 @@ from PySide6.QtCore import QObject
 from desktop_chat.secrets import SecretStore
 from desktop_chat.services.chat import ChatService
 from desktop_chat.services.conversations import ConversationService
+from desktop_chat.services.mcp import McpService
 from desktop_chat.services.providers import ProviderService
-from desktop_chat.settings import Settings
+from desktop_chat.settings import DISABLED_TOOLS, Settings
 from desktop_chat.storage import Store
 from desktop_chat.tools.builtin import builtin_tools
+from desktop_chat.tools.conversation_search import hits_from_repo
 from desktop_chat.tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -28,8 +30,16 @@ class AppServices(QObject):
         self.store = store
         self.settings = settings
         self.secrets = secrets
-        self.tools = ToolRegistry(builtin_tools())
         self.conversations = ConversationService(store.repo, self)
+        self.tools = ToolRegistry(
+            builtin_tools(
+                search=hits_from_repo(store.repo),  # the person's own history, through the store
+                attached_files=self.conversations.attached_files,  # files picked or dropped in
+            )
+        )
+        self.mcp = McpService(settings, secrets, self.tools, self)  # servers start when first needed
+        self._apply_disabled_tools(DISABLED_TOOLS.key)
+        settings.changed.connect(self._apply_disabled_tools)
         self.providers = ProviderService(store.repo, settings, secrets, self)
         self.chat = ChatService(
             store.repo, self.conversations, settings, secrets, tools=self.tools, parent=self
@@ -37,6 +47,10 @@ class AppServices(QObject):
         # Deleting a conversation stops its answer (kept as cancelled, should the deletion be undone).
         self.conversations.deletion_requested.connect(self.chat.stop)
         self._closed = False
+
+    def _apply_disabled_tools(self, key: str) -> None:
+        if key == DISABLED_TOOLS.key:
+            self.tools.disabled = {str(n) for n in self.settings.get(DISABLED_TOOLS)}
 
     def startup_notes(self) -> list[str]:
         """Things a person should know about this start (upgrades, recovered answers)."""
@@ -61,6 +75,10 @@ class AppServices(QObject):
         if self._closed:
             return
         self._closed = True
+        try:
+            self.mcp.close()  # every MCP server process has exited when this returns
+        except Exception:
+            log.exception("Could not stop the MCP servers cleanly")
         try:
             self.chat.flush()
             self.store.repo.recover_unfinished()

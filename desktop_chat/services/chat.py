@@ -38,9 +38,10 @@ from desktop_chat.llm.errors import LLMError
 from desktop_chat.llm.events import Finished, ReasoningDelta, Retrying, TextDelta, ToolCallDelta, UsageReport
 from desktop_chat.llm.messages import answer_messages, to_api_messages
 from desktop_chat.secrets import KeychainError, SecretStore
-from desktop_chat.services.conversations import ConversationService
+from desktop_chat.services.conversations import APP_PARAMS, ConversationService, tools_choice
 from desktop_chat.services.live import LiveResponse
 from desktop_chat.settings import (
+    ALWAYS_ALLOWED_TOOLS,
     AUTO_TITLE,
     CONNECT_TIMEOUT,
     DEFAULT_MODEL,
@@ -54,7 +55,7 @@ from desktop_chat.settings import (
     Settings,
 )
 from desktop_chat.storage import NotFoundError, Repo
-from desktop_chat.tools.registry import ToolRegistry
+from desktop_chat.tools.registry import ToolRegistry, ToolResult
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,27 @@ class ToolUpdate:
     call_id: str
     name: str
     status: ToolStatus
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRequest:
+    """A tool call waiting for the person's yes or no (it shows the full arguments)."""
+
+    conversation_id: int
+    response_id: int
+    execution_id: int
+    call_id: str
+    name: str
+    arguments: str
+
+
+APPROVE_ONCE = "once"
+APPROVE_CONVERSATION = "conversation"  # this tool, for the rest of this conversation
+APPROVE_ALWAYS = "always"  # this tool, from now on (saved)
+DENY = "deny"
+DECISIONS = (APPROVE_ONCE, APPROVE_CONVERSATION, APPROVE_ALWAYS, DENY)
+DECLINED = "The user declined to run this tool call."
+CANCELLED_BY_USER = "The user cancelled this tool call while it ran."
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +170,8 @@ class ChatService(QObject):
     tool_status_changed = Signal(object)  # ToolUpdate
     messages_changed = Signal(int)  # a conversation's branch changed (new message, regenerate, edit)
     error = Signal(int, str)  # conversation id, message for a person (nothing was sent)
+    approval_requested = Signal(object)  # ApprovalRequest: a call waits for the person
+    approval_resolved = Signal(int, str)  # execution id, decision
 
     def __init__(
         self,
@@ -172,6 +196,10 @@ class ChatService(QObject):
         self._clients: dict[tuple[object, ...], ChatClient] = {}
         self._title_tasks: set[asyncio.Task[None]] = set()
         self.auto_title = True  # scripted runs turn the model title off
+        self.approval_mode = "ask"  # "ask" the person; scripted runs: "all" or "none" (--approve-tools)
+        self._approvals: dict[int, tuple[ApprovalRequest, asyncio.Future[str]]] = {}
+        self._allowed_here: dict[int, set[str]] = {}  # conversation id -> tools allowed for it
+        self._tool_tasks: dict[int, asyncio.Task[ToolResult]] = {}  # execution id -> running call
         self.commit_times_ms: list[float] = []  # for benchmarks
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
@@ -388,13 +416,17 @@ class ChatService(QObject):
             if system is None:
                 system = self._settings.get(SYSTEM_PROMPT)
             base = to_api_messages(path, executions, system_prompt=system)
-            params = {k: v for k, v in conversation.params.items() if v is not None}
+            params = {k: v for k, v in conversation.params.items() if v is not None and k not in APP_PARAMS}
             max_rounds = max(0, self._settings.get(MAX_TOOL_ROUNDS))
+            chosen = tools_choice(conversation.params)
+            if chosen != []:
+                await self._tools.refresh()  # MCP servers start here, on the first answer that may use them
+            offered = [] if chosen == [] else self._tools.api_tools(chosen)
             while True:
                 request = ChatRequest(
                     target.model,
                     [*base, *self._answer_so_far(live)],
-                    (self._tools.api_tools() if live.round < max_rounds else None) or None,
+                    (offered if live.round < max_rounds else None) or None,
                     params,
                 )
                 await self._stream_round(stream, request)
@@ -475,10 +507,23 @@ class ChatService(QObject):
         for call, execution in zip(calls, executions, strict=True):
             self._tool_moved(live, execution.id, call, ToolStatus.QUEUED)
         for call, execution in zip(calls, executions, strict=True):
-            self._repo.update_tool_execution(execution.id, ToolStatus.RUNNING)
-            self._tool_moved(live, execution.id, call, ToolStatus.RUNNING)
             try:
-                result = await self._tools.run(call.name, call.arguments, timeout=timeout)
+                allowed = await self._approved(live, execution.id, call)
+                if not allowed:
+                    self._repo.update_tool_execution(execution.id, ToolStatus.CANCELLED, error=DECLINED)
+                    self._tool_moved(live, execution.id, call, ToolStatus.CANCELLED)
+                    continue
+                self._repo.update_tool_execution(execution.id, ToolStatus.RUNNING)
+                self._tool_moved(live, execution.id, call, ToolStatus.RUNNING)
+                task = asyncio.ensure_future(self._tools.run(call.name, call.arguments, timeout=timeout))
+                self._tool_tasks[execution.id] = task
+                try:
+                    await asyncio.wait({task})  # the call alone may be cancelled (cancel_tool)
+                finally:
+                    self._tool_tasks.pop(execution.id, None)
+                    if not task.done():  # the answer itself was stopped
+                        task.cancel()
+                        await asyncio.gather(task, return_exceptions=True)
             except asyncio.CancelledError:
                 self._repo.update_tool_execution(
                     execution.id, ToolStatus.CANCELLED, error="Stopped by the user."
@@ -489,12 +534,93 @@ class ChatService(QObject):
                         self._repo.update_tool_execution(later.id, ToolStatus.CANCELLED, error="Not run.")
                         self._tool_moved(live, later.id, later_call, ToolStatus.CANCELLED)
                 raise
+            if task.cancelled():
+                self._repo.update_tool_execution(execution.id, ToolStatus.CANCELLED, error=CANCELLED_BY_USER)
+                self._tool_moved(live, execution.id, call, ToolStatus.CANCELLED)
+                continue
+            result = task.result()
             if result.is_error:
                 self._repo.update_tool_execution(execution.id, ToolStatus.FAILED, error=result.text)
                 self._tool_moved(live, execution.id, call, ToolStatus.FAILED)
             else:
                 self._repo.update_tool_execution(execution.id, ToolStatus.SUCCEEDED, result=result.text)
                 self._tool_moved(live, execution.id, call, ToolStatus.SUCCEEDED)
+
+    async def _approved(self, live: LiveResponse, execution_id: int, call: ToolCall) -> bool:
+        """Whether the call may run: asks the person when the tool wants it (waits for the answer)."""
+        tool = self._tools.get(call.name)
+        if tool is None or not tool.spec.needs_approval:
+            return True
+        if self.approval_mode != "ask":
+            return self.approval_mode == "all"
+        always: list[str] = self._settings.get(ALWAYS_ALLOWED_TOOLS)
+        if call.name in always:
+            return True
+        if call.name in self._allowed_in(live.conversation_id):
+            return True
+        request = ApprovalRequest(
+            live.conversation_id, live.response_id, execution_id, call.id, call.name, call.arguments
+        )
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._approvals[execution_id] = (request, future)
+        self.approval_requested.emit(request)
+        try:
+            decision = await future
+        finally:
+            self._approvals.pop(execution_id, None)
+        self.approval_resolved.emit(execution_id, decision)
+        if decision == APPROVE_ALWAYS:
+            saved: list[str] = self._settings.get(ALWAYS_ALLOWED_TOOLS)
+            if call.name not in saved:
+                self._settings.set(ALWAYS_ALLOWED_TOOLS, [*saved, call.name])
+        elif decision == APPROVE_CONVERSATION:
+            self._allow_in(live.conversation_id, call.name)
+        return decision != DENY
+
+    def _allowed_in(self, conversation_id: int) -> set[str]:
+        if conversation_id not in self._allowed_here:
+            try:
+                params: dict[str, object] = dict(self._conversations.get(conversation_id).params)
+            except LookupError:
+                params = {}
+            saved = params.get("allowed_tools")
+            self._allowed_here[conversation_id] = set(saved) if isinstance(saved, list) else set()
+        return self._allowed_here[conversation_id]
+
+    def _allow_in(self, conversation_id: int, name: str) -> None:
+        allowed = self._allowed_in(conversation_id)
+        allowed.add(name)
+        self._conversations.set_params(conversation_id, allowed_tools=sorted(allowed))
+
+    def pending_approvals(self, conversation_id: int | None = None) -> list[ApprovalRequest]:
+        """Calls waiting for the person (of one conversation, or all)."""
+        return [
+            r
+            for r, _ in self._approvals.values()
+            if conversation_id is None or r.conversation_id == conversation_id
+        ]
+
+    def approve(self, execution_id: int, decision: str) -> bool:
+        """Answer a waiting call: "once", "conversation", "always" or "deny". False if nothing waits."""
+        if decision not in DECISIONS:
+            raise ValueError(f"unknown decision {decision!r}")
+        waiting = self._approvals.get(execution_id)
+        if waiting is None or waiting[1].done():
+            return False
+        waiting[1].set_result(decision)
+        return True
+
+    def cancel_tool(self, execution_id: int) -> bool:
+        """Cancel one running call (the answer goes on; the model is told). False if it is not running."""
+        task = self._tool_tasks.get(execution_id)
+        if task is None or task.done():
+            waiting = self._approvals.get(execution_id)
+            if waiting is not None and not waiting[1].done():
+                waiting[1].set_result(DENY)
+                return True
+            return False
+        task.cancel()
+        return True
 
     def _tool_moved(self, live: LiveResponse, execution_id: int, call: ToolCall, status: ToolStatus) -> None:
         live.set_tool_status(call.id, status)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -33,6 +34,19 @@ def active_path(messages: list[Message], leaf_id: int | None) -> list[Message]:
         node = by_id.get(node.parent_id) if node.parent_id is not None else None
     path.reverse()
     return path
+
+
+APP_PARAMS = ("tools", "allowed_tools")  # kept in a conversation's params, never sent to the provider
+
+
+def tools_choice(params: dict[str, object]) -> list[str] | None:
+    """A conversation's tools: None for all, [] for none, else the chosen names."""
+    value = params.get("tools")
+    if value == "none":
+        return []
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return None
 
 
 def describe_skipped(skipped: list[SkippedRow]) -> str:
@@ -87,6 +101,7 @@ class ConversationService(QObject):
         self.undo_window_ms = UNDO_WINDOW_MS
         # Deleted but still restorable, oldest first: the row stays in the store until the timer fires
         # (or the app quits), so a crash in between loses nothing.
+        self._attached: dict[int, list[Path]] = {}  # conversation id -> files the person attached (this run)
         self._pending: dict[int, float] = {}  # conversation id -> when it goes (time.monotonic())
         # One timer for every pending deletion, not a timer per deletion: nothing to deleteLater.
         self._deletion_timer = QTimer(self)
@@ -178,6 +193,46 @@ class ConversationService(QObject):
             conversation_id, system_prompt=system_prompt, params=params, touch=False
         )
         self.conversation_changed.emit(conversation_id)
+
+    def attach_file(self, conversation_id: int, path: Path) -> Path:
+        """Let the model read a text file the person picked or dropped (for this run); returns its full path.
+
+        Raises ValueError when it is not a readable file."""
+        full = Path(path).expanduser().resolve()
+        if not full.is_file():
+            raise ValueError(f"{full} is not a file.")
+        files = self._attached.setdefault(conversation_id, [])
+        if full not in files:
+            files.append(full)
+        return full
+
+    def attached_files(self, conversation_id: int | None = None) -> list[Path]:
+        """Files attached to a conversation (or to any, for the read-file tool)."""
+        if conversation_id is not None:
+            return list(self._attached.get(conversation_id, []))
+        return [f for files in self._attached.values() for f in files]
+
+    def set_params(self, conversation_id: int, **values: object) -> None:
+        """Store app-side settings of a conversation (None removes a key); other parameters are kept."""
+        params = dict(self._repo.get_conversation(conversation_id).params)
+        for key, value in values.items():
+            if value is None:
+                params.pop(key, None)
+            else:
+                params[key] = value
+        self._repo.update_conversation(conversation_id, params=params, touch=False)
+        self.conversation_changed.emit(conversation_id)
+
+    def set_tools(self, conversation_id: int, tools: str | list[str]) -> None:
+        """Which tools this conversation offers the model: "all", "none", or a list of tool names."""
+        if tools == "all":
+            self.set_params(conversation_id, tools=None)
+        elif tools == "none":
+            self.set_params(conversation_id, tools="none")
+        elif isinstance(tools, list):
+            self.set_params(conversation_id, tools=sorted(set(tools)))
+        else:
+            raise ValueError(f"tools must be 'all', 'none' or a list of names, not {tools!r}")
 
     def delete(self, conversation_id: int) -> None:
         """Delete a conversation and everything in it, undoably.

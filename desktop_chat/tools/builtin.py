@@ -1,12 +1,21 @@
-"""Built-in tools that work offline."""
+"""Built-in tools: the clock, a calculator, history search, attached files, and web pages."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from desktop_chat.tools.registry import ToolResult, ToolSpec
+from desktop_chat.tools.calculator import CalculatorTool
+from desktop_chat.tools.conversation_search import ConversationSearchTool, Hit
+from desktop_chat.tools.registry import Tool, ToolResult, ToolSpec
+from desktop_chat.tools.text_files import ReadTextFileTool
+from desktop_chat.tools.web_fetch import WebFetchTool
+
+if TYPE_CHECKING:
+    import httpx2
 
 
 class CurrentDateTime:
@@ -52,6 +61,17 @@ class CurrentDateTime:
         )
 
 
-def builtin_tools() -> list[Any]:
-    """Every built-in tool."""
-    return [CurrentDateTime()]
+def builtin_tools(
+    *,
+    search: Callable[[str, int], Sequence[Hit]] | None = None,
+    attached_files: Callable[[], Sequence[Path]] | None = None,
+    web_client_factory: Callable[[], httpx2.AsyncClient] | None = None,
+) -> list[Tool]:
+    """Every built-in tool: history search and file reading only when their sources are given."""
+    tools: list[Tool] = [CurrentDateTime(), CalculatorTool()]
+    if search is not None:
+        tools.append(ConversationSearchTool(search))
+    if attached_files is not None:
+        tools.append(ReadTextFileTool(attached_files))
+    tools.append(WebFetchTool(web_client_factory))
+    return tools

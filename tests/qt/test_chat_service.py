@@ -95,7 +95,9 @@ def test_tool_loop_runs_the_tool_records_it_and_continues_the_answer(
         ("call_1", ToolStatus.SUCCEEDED),
     ]
     first, second = (r.body for r in llm_server.requests)
-    assert [t["function"]["name"] for t in first["tools"]] == ["current_datetime"]
+    offered = [t["function"]["name"] for t in first["tools"]]
+    assert offered == sorted(services.tools.names())
+    assert {"current_datetime", "calculator", "search_conversations", "fetch_web_page"} <= set(offered)
     assistant, tool = second["messages"][1:]
     assert assistant == {
         "role": "assistant",
