@@ -135,16 +135,20 @@ def warm_up() -> None:
 
     Run it in a thread after the window is shown, so the first send does not freeze the window.
     """
-    import httpx2  # noqa: F401
-    import openai
-    import openai.resources.chat.completions.completions
-    import openai.resources.models  # noqa: F401
+    with _warm_lock:  # one thread imports; another caller waits (two importing pydantic at once break it)
+        if _warmed.is_set():
+            return
+        import httpx2  # noqa: F401
+        import openai
+        import openai.resources.chat.completions.completions
+        import openai.resources.models  # noqa: F401
 
-    tls_context()
-    _warmed.set()
+        tls_context()
+        _warmed.set()
 
 
 _warmed = threading.Event()
+_warm_lock = threading.Lock()
 
 
 async def warmed_up() -> None:

@@ -566,6 +566,9 @@ class ChatService(QObject):
         self.approval_requested.emit(request)
         try:
             decision = await future
+        except asyncio.CancelledError:  # the answer was stopped while the question was open
+            self.approval_resolved.emit(execution_id, "cancelled")
+            raise
         finally:
             self._approvals.pop(execution_id, None)
         self.approval_resolved.emit(execution_id, decision)

@@ -15,6 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
+from desktop_chat.llm.client import warmed_up
 from desktop_chat.secrets import KeychainError, SecretStore
 from desktop_chat.settings import MCP_SERVERS, Settings
 from desktop_chat.tools.mcp_host import (
@@ -52,7 +53,7 @@ class McpService(QObject):
         self._run_only: dict[str, McpServerConfig] = {}
         self._status_from_host.connect(self._on_status, Qt.ConnectionType.QueuedConnection)
         self.host = McpHost(on_status=self._status_from_host.emit)
-        registry.add_source(self.host.registry_tools)
+        registry.add_source(self._registry_tools)
         settings.changed.connect(self._on_setting)
         self._apply()
 
@@ -178,12 +179,18 @@ class McpService(QObject):
 
     async def restart(self, name: str) -> bool:
         """Start a server again now (after fixing its configuration); True when ready."""
+        await warmed_up()
         return await self.host.restart(name)
 
     async def start_all(self) -> list[ServerStatus]:
         """Start every enabled server (as before an answer) and return their statuses."""
+        await warmed_up()
         await self.host.tools()
         return self.host.statuses()
+
+    async def _registry_tools(self) -> list[Any]:
+        await warmed_up()  # pydantic (which mcp needs too) is imported by one thread only
+        return await self.host.registry_tools()
 
     def close(self) -> None:
         """Stop every server process (at quit)."""

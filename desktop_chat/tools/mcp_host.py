@@ -283,7 +283,10 @@ class _Server:
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
             if self.status.state is not ServerState.FAILED:
-                self._fail(_describe(exc))
+                text = _describe(exc)
+                if self.status.state is ServerState.STARTING and not _process_alive_hint(exc):
+                    text = f"it stopped while starting ({text})"
+                self._fail(text)
             return
         self._session = None
         if self.status.state is not ServerState.FAILED:

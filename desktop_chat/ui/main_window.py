@@ -384,7 +384,7 @@ class MainWindow(QMainWindow):
             self._show_note("Open a conversation first.")
             return None
         dialog = ConversationSettingsDialog(
-            self._services.conversations, self._settings, self._current_id, self
+            self._services.conversations, self._settings, self._current_id, self, tools=self._services.tools
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
@@ -430,7 +430,13 @@ class MainWindow(QMainWindow):
         view.retry_requested.connect(lambda mid: self._chat_action(chat.continue_answer, mid))  # text kept
         view.switch_requested.connect(self._services.conversations.switch_branch)
         view.copied.connect(lambda _text: self._show_note("Copied to the clipboard."))
+        view.approval_decided.connect(self._decide_approval)
+        view.tool_cancel_requested.connect(chat.cancel_tool)
         self.composer.edit_last_requested.connect(self._edit_last)
+
+    def _decide_approval(self, execution_id: int, decision: str) -> None:
+        if not self._services.chat.approve(execution_id, decision):
+            self._show_note("That tool call is no longer waiting.")
 
     def _chat_action(self, action: Callable[[int], object], message_id: int) -> None:
         try:

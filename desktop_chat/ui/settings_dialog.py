@@ -1,5 +1,6 @@
-"""The Settings dialog: provider profiles (with their keys, a connection test and model lists) and general
-settings (default system prompt, theme, text size, proxy, titles, tool rounds).
+"""The Settings dialog: provider profiles (with their keys, a connection test and model lists), general
+settings (default system prompt, theme, text size, proxy, titles, tool rounds) and tools (built-in ones
+and MCP servers, in `mcp_settings`).
 
 Keys go straight from the key field to the keychain through the provider service; a saved key is never
 read back into a widget (the field stays empty and a line says where the key is saved). Everything that
@@ -59,6 +60,7 @@ from desktop_chat.settings import (
     Settings,
 )
 from desktop_chat.ui.jobs import Jobs
+from desktop_chat.ui.mcp_settings import ToolsPage
 from desktop_chat.ui.theme import FONT_SIZE_RANGE
 from desktop_chat.ui.widgets import StatusLabel
 
@@ -824,19 +826,21 @@ class GeneralPage(QWidget):
 
 
 class SettingsDialog(QDialog):
-    """Providers and general settings."""
+    """Providers, general settings and tools."""
 
     def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Settings")
-        self.resize(860, 560)
+        self.resize(920, 680)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("settingsTabs")
         self.providers_page = ProvidersPage(services.providers)
         self.general_page = GeneralPage(services.settings)
+        self.tools_page = ToolsPage(services)
         self.tabs.addTab(self.providers_page, "Providers")
         self.tabs.addTab(self.general_page, "General")
+        self.tabs.addTab(self.tools_page, "Tools")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -845,13 +849,16 @@ class SettingsDialog(QDialog):
         QShortcut(QKeySequence.StandardKey.Close, self, self.reject)
 
     def show_page(self, name: str) -> None:
-        """Bring "providers" or "general" to the front."""
-        self.tabs.setCurrentWidget(self.general_page if name == "general" else self.providers_page)
+        """Bring "providers", "general" or "tools" to the front."""
+        pages = {"general": self.general_page, "tools": self.tools_page}
+        self.tabs.setCurrentWidget(pages.get(name, self.providers_page))
 
     def done(self, result: int) -> None:
-        """Close (Escape, Close, the window's X): save what waits; ask about a changed provider first."""
+        """Close (Escape, Close, the window's X): save what waits; ask about a changed provider or server."""
         self.general_page.flush()
-        if self.providers_page.is_dirty():
-            self.providers_page.ask_unsaved(lambda: self.done(result))
-            return
+        for page in (self.providers_page, self.tools_page):
+            if page.is_dirty():
+                self.tabs.setCurrentWidget(page)
+                page.ask_unsaved(lambda: self.done(result))
+                return
         super().done(result)

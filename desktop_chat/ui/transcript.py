@@ -35,7 +35,7 @@ from PySide6.QtCore import (
 )
 
 from desktop_chat.domain import Message, ResponseStatus, Role, ToolExecution, ToolStatus
-from desktop_chat.services.chat import ChatService, ResponseUpdate, ToolUpdate
+from desktop_chat.services.chat import ApprovalRequest, ChatService, ResponseUpdate, ToolUpdate
 from desktop_chat.services.conversations import ConversationService, Siblings
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -120,6 +120,7 @@ class TranscriptRow:
     executions: dict[str, ToolExecution] = field(default_factory=dict)  # by tool call id
     expanded: set[str] = field(default_factory=set)  # "reasoning", "tool:<call id>"
     note: str | None = None  # transient state: "Rate limited. Retrying in 5 s"
+    approvals: dict[str, ApprovalRequest] = field(default_factory=dict)  # calls waiting for a yes or no
     version: int = 0
 
     def tool_status(self, call_id: str) -> ToolStatus:
@@ -143,6 +144,7 @@ class TranscriptModel(QAbstractListModel):
     """Messages of one branch, id-keyed, paged, kept current by the services' signals."""
 
     older_loaded = Signal(int)  # how many rows were prepended
+    approval_shown = Signal(int)  # message id: one of its tool calls now waits for the person
     reloaded = Signal()  # rows replaced after a new message or another branch
 
     def __init__(
@@ -175,6 +177,8 @@ class TranscriptModel(QAbstractListModel):
             chat.response_patched.connect(self._on_patched)
             chat.tool_status_changed.connect(self._on_tool_update)
             chat.stream_finished.connect(self._on_stream_finished)
+            chat.approval_requested.connect(self._on_approval_requested)
+            chat.approval_resolved.connect(self._on_approval_resolved)
         if conversations is not None:
             conversations.branch_changed.connect(self._on_messages_changed)
 
@@ -272,6 +276,12 @@ class TranscriptModel(QAbstractListModel):
 
     def _make_rows(self, messages: list[Message]) -> list[TranscriptRow]:
         rows = [TranscriptRow(self._with_live(m)) for m in messages]
+        if self._chat is not None and self._conversation_id is not None:
+            waiting = self._chat.pending_approvals(self._conversation_id)
+            by_response = {r.message.response.id: r for r in rows if r.message.response is not None}
+            for request in waiting:
+                if request.response_id in by_response:
+                    by_response[request.response_id].approvals[request.call_id] = request
         if self._conversations is not None and self._conversation_id is not None and messages:
             siblings = self._conversations.siblings(self._conversation_id, messages)
             for row in rows:
@@ -328,6 +338,30 @@ class TranscriptModel(QAbstractListModel):
         self._dirty.add(update.message_id)
         if not self._frame.isActive():
             self._frame.start()
+
+    def _on_approval_requested(self, request: ApprovalRequest) -> None:
+        if request.conversation_id != self._conversation_id:
+            return
+        for row in self._rows:
+            if row.message.response is not None and row.message.response.id == request.response_id:
+                row.approvals[request.call_id] = request
+                row.message = self._with_live(row.message)  # the call itself, not a frame later
+                self._changed(row, [Qt.ItemDataRole.DisplayRole, ROW_ROLE])
+                self.approval_shown.emit(row.message.id)
+                return
+
+    def _on_approval_resolved(self, execution_id: int, _decision: str) -> None:
+        for row in self._rows:
+            for call_id, request in list(row.approvals.items()):
+                if request.execution_id == execution_id:
+                    del row.approvals[call_id]
+                    self._tools_dirty.add(row.message.id)
+                    self._changed(row, [Qt.ItemDataRole.DisplayRole, ROW_ROLE])
+
+    def pending_approval(self, message_id: int) -> ApprovalRequest | None:
+        """The first call of this message waiting for the person, if any."""
+        row = self.row_at(self._row_of.get(message_id, -1))
+        return next(iter(row.approvals.values()), None) if row is not None else None
 
     def _on_stream_finished(self, conversation_id: int, _response_id: int, _status: str) -> None:
         if conversation_id != self._conversation_id:

@@ -48,6 +48,8 @@ _TIPS = {
     "reasoning": "Show or hide the model's reasoning",
     "tool": "Show or hide the arguments and result",
     "code": "Copy the code",
+    "approve": "Answer the tool's request (Y: allow once, N: deny, with the message selected)",
+    "cancel_tool": "Stop this tool call; the model is told you cancelled it",
 }
 
 

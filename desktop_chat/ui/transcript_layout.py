@@ -243,6 +243,7 @@ class _Tool:
     height: int
     expanded: bool
     details: QTextDocument | None = None
+    approval: QTextDocument | None = None  # the question and the full arguments, while it waits
 
 
 @dataclass(slots=True)
@@ -432,6 +433,38 @@ class MessageLayout:
     def _layout_tool(self, row: TranscriptRow, call: ToolCall, y: int) -> _Tool:
         style = self._st
         tool = _Tool(call, y, style.line + 2 * TOOL_PAD, f"tool:{call.id}" in row.expanded)
+        request = row.approvals.get(call.id)
+        execution = row.executions.get(call.id)
+        if request is None and execution is not None and row.tool_status(call.id) is ToolStatus.RUNNING:
+            fm = QFontMetrics(style.small)
+            label = "Cancel"
+            w = fm.horizontalAdvance(label) + 2 * BUTTON_PAD
+            status = tool_status_text(ToolStatus.RUNNING, execution, datetime.now(UTC)) + " 000"
+            right = self._x0 + self._inner - TOOL_PAD - fm.horizontalAdvance(f"◔ {status}") - 8
+            rect = QRect(right - w, y + TOOL_PAD - 2, w, style.line + 4)
+            self.hits.append(Hit("cancel_tool", execution.id, rect, label))
+        if request is not None:
+            tool.approval = self._doc_for(
+                ("approval", call.id, request.arguments),
+                lambda: (
+                    f"<b>Allow {html.escape(call.name or 'this tool')} to run?</b> "
+                    "It will be called with these arguments:<br><br>"
+                    f"{html.escape(_pretty(request.arguments)[:DETAIL_LIMIT])}"
+                ),
+                self._inner - 2 * TOOL_PAD - 14,
+                mono=True,
+            )
+            tool.height += round(tool.approval.size().height()) + TOOL_PAD
+            fm = QFontMetrics(style.small)
+            x = self._x0 + TOOL_PAD + 14
+            by = y + tool.height
+            h = style.small_line + 10
+            for decision, label in APPROVAL_BUTTONS:
+                w = fm.horizontalAdvance(label) + 2 * BUTTON_PAD + 4
+                self.hits.append(Hit("approve", (request.execution_id, decision), QRect(x, by, w, h), label))
+                x += w + 6
+            tool.height += h + TOOL_PAD
+            return tool
         if tool.expanded:
             execution = row.executions.get(call.id)
             result = execution.result if execution is not None else None
@@ -693,9 +726,11 @@ class MessageLayout:
         status = row.tool_status(call.id)
         now = ctx.state.now or datetime.now(UTC)
         label = f"{_GLYPH[status]} {tool_status_text(status, row.executions.get(call.id), now)}"
+        if call.id in row.approvals:
+            label = "○ waiting for your answer"
         line = QRect(self._x0 + TOOL_PAD, tool.y + TOOL_PAD, self._inner - 2 * TOOL_PAD, style.line)
         painter.setFont(style.small)
-        painter.setPen(_status_color(style, status))
+        painter.setPen(style.running if call.id in row.approvals else _status_color(style, status))
         painter.drawText(line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
         status_w = QFontMetrics(style.small).horizontalAdvance(label) + 12
         painter.setPen(style.muted)
@@ -719,6 +754,13 @@ class MessageLayout:
         if tool.details is not None:
             at = QPointF(self._x0 + TOOL_PAD + 14, tool.y + style.line + 2 * TOOL_PAD)
             _draw_doc(painter, tool.details, at, style.text)
+        if tool.approval is not None:
+            at = QPointF(self._x0 + TOOL_PAD + 14, tool.y + style.line + 2 * TOOL_PAD)
+            _draw_doc(painter, tool.approval, at, style.text)
+        for hit in self.hits:
+            inside = tool.y <= hit.rect.top() < tool.y + tool.height
+            if inside and hit.action in ("approve", "cancel_tool"):
+                self._paint_button(ctx, hit)
 
     def _paint_footer(self, ctx: _Ctx, row: TranscriptRow) -> None:
         style, painter = self._st, ctx.painter
@@ -748,9 +790,17 @@ class MessageLayout:
 
     def _paint_button(self, ctx: _Ctx, hit: Hit) -> None:
         style, painter = self._st, ctx.painter
-        framed = hit.action == "retry"
+        framed = hit.action in ("retry", "approve", "cancel_tool")
         if framed:
-            painter.setPen(style.error_border)
+            deny = hit.action == "approve" and isinstance(hit.arg, tuple) and hit.arg[1] == "deny"
+            allow = hit.action == "approve" and not deny
+            painter.setPen(
+                style.link
+                if allow
+                else style.card_border
+                if hit.action == "cancel_tool"
+                else style.error_border
+            )
             painter.setBrush(style.base)
             painter.drawRoundedRect(QRectF(hit.rect).adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
         hovered = self._paint_hover(ctx, hit)
@@ -762,6 +812,12 @@ class MessageLayout:
         painter.drawText(hit.rect, Qt.AlignmentFlag.AlignCenter, hit.label)
 
 
+APPROVAL_BUTTONS = (
+    ("once", "Allow once"),
+    ("conversation", "Allow in this chat"),
+    ("always", "Always allow"),
+    ("deny", "Deny"),
+)
 PREV = "\u2039"  # single angle quotation marks: < and > of the branch switcher
 NEXT = "\u203a"
 _GLYPH = {

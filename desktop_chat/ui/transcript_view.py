@@ -47,6 +47,8 @@ class TranscriptView(QListView):
     retry_requested = Signal(int)  # failed answer to try again
     switch_requested = Signal(int)  # sibling message id to show instead
     copied = Signal(str)  # text put on the clipboard
+    approval_decided = Signal(int, str)  # tool execution id, "once" | "conversation" | "always" | "deny"
+    tool_cancel_requested = Signal(int)  # tool execution id of a running call
 
     def __init__(self, model: TranscriptModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -272,6 +274,11 @@ class TranscriptView(QListView):
             self.retry_requested.emit(message_id)
         elif action == "switch" and isinstance(arg, int):
             self._switch(message_id, arg)
+        elif action == "approve" and isinstance(arg, tuple):
+            execution_id, decision = arg
+            self.approval_decided.emit(int(execution_id), str(decision))
+        elif action == "cancel_tool" and isinstance(arg, int):
+            self.tool_cancel_requested.emit(arg)
         elif action in ("reasoning", "tool"):
             part = "reasoning" if action == "reasoning" else f"tool:{arg}"
             self.anchor_on(message_id)
@@ -307,6 +314,11 @@ class TranscriptView(QListView):
         if message is not None:
             row = self._model.row_at(self._model.row_of(message.id) or 0)
             siblings = row.siblings if row is not None else None
+            waiting = self._model.pending_approval(message.id)
+            if waiting is not None and not mods and key in (Qt.Key.Key_Y, Qt.Key.Key_N):
+                event.accept()
+                self.approval_decided.emit(waiting.execution_id, "once" if key == Qt.Key.Key_Y else "deny")
+                return
             if event.matches(QKeySequence.StandardKey.Copy):
                 action = ("copy", None)
             elif ctrl and key == Qt.Key.Key_R:

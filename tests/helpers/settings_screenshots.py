@@ -6,9 +6,11 @@
 
 Writes `settings.png` (the Providers page with two profiles, the selected one with a key saved in the
 keychain; a Secret Service must be running, as above), `first-run-welcome.png` (the welcome with a local
-server found on this computer: a test server on Ollama's port 11434 when it is free) and
-`dark-theme.png` (the main window in the dark theme over a short conversation). Every data dir is a
-throw-away one; the key is a placeholder and is removed from the keychain afterwards.
+server found on this computer: a test server on Ollama's port 11434 when it is free),
+`dark-theme.png` (the main window in the dark theme over a short conversation) and `mcp-settings.png`
+(the Tools page twice, side by side: the MCP test server started and its tools listed; a server that
+failed, with its stderr). Every data dir is a throw-away one; the key is a placeholder and is removed from
+the keychain afterwards; the MCP servers' processes are stopped before the script ends.
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ import tempfile
 from pathlib import Path
 
 import qasync
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop_chat.llm.providers import LOCAL_PRESETS, Preset
 from desktop_chat.secrets import SecretStore
 from desktop_chat.services.app_services import AppServices
-from desktop_chat.settings import LAST_CONVERSATION, THEME, Settings
+from desktop_chat.services.mcp import McpServerConfig
+from desktop_chat.settings import ALWAYS_ALLOWED_TOOLS, LAST_CONVERSATION, THEME, Settings
 from desktop_chat.storage import database_path, open_store
 from desktop_chat.ui.main_window import MainWindow
 from desktop_chat.ui.settings_dialog import SettingsDialog
@@ -37,6 +42,15 @@ from tests.helpers.settings_ui import until
 
 MODELS = ["llama3.1:8b", "qwen2.5:7b-instruct", "mistral-nemo:12b", "phi3:mini", "nomic-embed-text"]
 PLACEHOLDER_KEY = "sk-screenshot-placeholder-0000000000000000"
+ROOT = Path(__file__).resolve().parents[2]
+MCP_TEST_SERVER = McpServerConfig(
+    "testtools", command=sys.executable, args=("-m", "tests.helpers.mcp_test_server"), cwd=str(ROOT)
+)
+MCP_FAILING = McpServerConfig(
+    "notes",
+    command=sys.executable,
+    args=("-c", "raise SystemExit('error: NOTES_DIR is not set (the folder of the notes to serve)')"),
+)
 
 
 def _services(root: Path, name: str, *, demo: bool = False) -> AppServices:
@@ -66,8 +80,52 @@ def _ollama_server() -> tuple[LLMServer, tuple[Preset, ...]]:
     return server, presets
 
 
+async def _shoot_tools(out: Path, root: Path) -> None:
+    """The Tools page: the test server ready with its tools, beside a failed server with its stderr."""
+    services = _services(root, "tools")
+    try:
+        services.settings.set(ALWAYS_ALLOWED_TOOLS, ["fetch_web_page"])
+        services.mcp.save_server(MCP_TEST_SERVER)
+        services.mcp.save_server(MCP_FAILING)
+        dialog = SettingsDialog(services)
+        dialog.resize(920, 760)
+        dialog.show_page("tools")
+        page = dialog.tools_page
+        dialog.show()
+        shots: list[QPixmap] = []
+        for name in ("notes", "testtools"):
+            page.server_list.setCurrentRow(page._row_of(name))
+            page.start_server()
+            await until(lambda: not page.busy() and page.status_label.text() != "starting", 30)
+        await asyncio.sleep(0.3)
+        QApplication.processEvents()
+        shots.append(dialog.grab())
+        page.server_list.setCurrentRow(page._row_of("notes"))
+        await asyncio.sleep(0.3)
+        QApplication.processEvents()
+        shots.append(dialog.grab())
+        dialog.close()
+    finally:
+        services.shutdown()  # stops the servers
+    gap = 16
+    ratio = shots[0].devicePixelRatio()
+    both = QPixmap(round((shots[0].width() + shots[1].width()) + gap * ratio), max(s.height() for s in shots))
+    both.setDevicePixelRatio(ratio)
+    both.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(both)
+    painter.drawPixmap(QPoint(0, 0), shots[0])
+    painter.drawPixmap(QPoint(round(shots[0].width() / ratio) + gap, 0), shots[1])
+    painter.end()
+    path = out / "mcp-settings.png"
+    if not both.save(str(path)):
+        raise RuntimeError(f"could not write {path}")
+    print(path)
+
+
 async def shoot(out: Path, root: Path, app: QApplication) -> None:
-    """Take the three screenshots."""
+    """Take the screenshots."""
+    await _shoot_tools(out, root)
+
     # Settings: two profiles, the one with a saved key selected.
     services = _services(root, "settings")
     providers = services.providers

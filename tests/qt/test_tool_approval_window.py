@@ -1,0 +1,187 @@
+"""The person in control, through the window: approve, deny and cancel tool calls by mouse and keys."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from desktop_chat.domain import ToolStatus
+from desktop_chat.services.app_services import AppServices
+from desktop_chat.services.chat import CANCELLED_BY_USER, DECLINED
+from desktop_chat.settings import MCP_SERVERS
+from desktop_chat.ui.main_window import MainWindow
+from desktop_chat.ui.transcript_delegate import TranscriptDelegate
+from tests.helpers.llm_server import LLMServer, chunk, text_script, tool_call
+from tests.qt.conftest import run, use_server
+
+ROOT = Path(__file__).resolve().parents[2]
+ECHO = "testtools__echo"
+HANG = "testtools__hang"
+
+
+def _tool_round(call_id: str, name: str, args: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"chunk": chunk(role="assistant", content="Let me check. ")},
+        {"chunk": chunk(tool_calls=[tool_call(0, call_id, name, json.dumps(args))])},
+        {"chunk": chunk(finish_reason="tool_calls")},
+        {"done": True},
+    ]
+
+
+@pytest.fixture
+def window(qtbot, services: AppServices, llm_server: LLMServer) -> Iterator[MainWindow]:
+    use_server(services, llm_server)
+    services.settings.set(
+        MCP_SERVERS,
+        {
+            "testtools": {
+                "command": sys.executable,
+                "args": ["-m", "tests.helpers.mcp_test_server"],
+                "cwd": str(ROOT),
+            }
+        },
+    )
+    w = MainWindow(services)
+    qtbot.addWidget(w)
+    w.resize(1000, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    services.mcp.close()
+
+
+async def _until(predicate: Callable[[], object], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not reached")
+        await asyncio.sleep(0.01)
+
+
+def _send(qtbot, w: MainWindow, text: str) -> int:
+    qtbot.keyClicks(w.composer, text)
+    qtbot.keyClick(w.composer, Qt.Key.Key_Return)
+    conv_id = w.current_conversation_id()
+    assert conv_id is not None
+    return conv_id
+
+
+def _answer_row(w: MainWindow) -> int:
+    return w.transcript_model.rowCount() - 1
+
+
+def _click(qtbot, w: MainWindow, action: str, label: str | None = None) -> None:
+    """Click the button `action` (with `label`) of the newest message, as a person would."""
+    view = w.transcript
+    index = w.transcript_model.index(_answer_row(w))
+    view.scrollTo(index)
+    view.executeDelayedItemsLayout()
+    delegate = view.itemDelegate()
+    assert isinstance(delegate, TranscriptDelegate)
+    delegate.measure(index)
+    layout = delegate.layout_for(index)
+    assert layout is not None
+    hits = [h for h in layout.hits if h.action == action and (label is None or h.label == label)]
+    assert hits, f"no {action} {label or ''} button: {[(h.action, h.label) for h in layout.hits]}"
+    point = hits[0].rect.center() + view.visualRect(index).topLeft()
+    assert view.viewport().rect().contains(point), "the button is on screen"
+    qtbot.mouseMove(view.viewport(), point)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(point))
+
+
+def _waiting(w: MainWindow) -> bool:
+    message = w.transcript_model.message_at(_answer_row(w))
+    return message is not None and w.transcript_model.pending_approval(message.id) is not None
+
+
+def _executions(services: AppServices, conv_id: int) -> list[Any]:
+    branch = services.conversations.transcript(conv_id)
+    answer = next(m for m in reversed(branch) if m.response is not None)
+    assert answer.response is not None
+    return services.store.repo.list_tool_executions(answer.response.id).items
+
+
+def test_allow_once_from_the_transcript_runs_the_call_with_the_arguments_shown(
+    aloop, qtbot, window: MainWindow, services: AppServices, llm_server: LLMServer
+) -> None:
+    w = window
+    llm_server.enqueue(
+        _tool_round("c1", ECHO, {"text": "hello from the model"}), text_script("It said hello.")
+    )
+    conv_id = _send(qtbot, w, "Echo something")
+    run(aloop, _until(lambda: _waiting(w)), timeout=60)
+    row = w.transcript_model.row_at(_answer_row(w))
+    assert row is not None
+    assert row.tool_status("c1") is ToolStatus.QUEUED, "nothing runs before the person says yes"
+    layout = w.transcript.itemDelegate().layout_for(w.transcript_model.index(_answer_row(w)))  # type: ignore[attr-defined]
+    assert layout is not None
+    shown = [p.tool.approval.toPlainText() for p in layout._parts if p.tool is not None and p.tool.approval]
+    assert len(shown) == 1
+    assert '"hello from the model"' in shown[0], "the full arguments are shown"
+    assert "Allow testtools__echo to run?" in shown[0]
+    _click(qtbot, w, "approve", "Allow once")
+    run(aloop, services.chat.wait(conv_id), timeout=60)
+    (execution,) = _executions(services, conv_id)
+    assert execution.status is ToolStatus.SUCCEEDED
+    assert execution.result == "hello from the model"
+    run(
+        aloop,
+        _until(
+            lambda: (
+                not _waiting(w)
+                and w.transcript_model.row_at(_answer_row(w)).tool_status("c1")  # type: ignore[union-attr]
+                is ToolStatus.SUCCEEDED
+            )
+        ),
+    )
+
+
+def test_deny_tells_the_model_the_user_declined(
+    aloop, qtbot, window: MainWindow, services: AppServices, llm_server: LLMServer
+) -> None:
+    w = window
+    llm_server.enqueue(_tool_round("c1", ECHO, {"text": "secret"}), text_script("Understood, I will not."))
+    conv_id = _send(qtbot, w, "Echo a secret")
+    run(aloop, _until(lambda: _waiting(w)), timeout=60)
+    _click(qtbot, w, "approve", "Deny")
+    run(aloop, services.chat.wait(conv_id), timeout=60)
+    (execution,) = _executions(services, conv_id)
+    assert execution.status is ToolStatus.CANCELLED
+    assert execution.error == DECLINED
+    told = [m["content"] for m in llm_server.requests[-1].body["messages"] if m["role"] == "tool"]
+    assert told == [DECLINED]
+    row = w.transcript_model.row_at(_answer_row(w))
+    assert row is not None
+    assert row.tool_status("c1") is ToolStatus.CANCELLED
+    assert not row.approvals
+
+
+def test_cancel_from_the_status_widget_stops_a_running_call_and_it_never_stays_running(
+    aloop, qtbot, window: MainWindow, services: AppServices, llm_server: LLMServer
+) -> None:
+    w = window
+    llm_server.enqueue(_tool_round("c1", HANG, {"seconds": 600}), text_script("You cancelled it."))
+    conv_id = _send(qtbot, w, "Hang")
+    run(aloop, _until(lambda: _waiting(w)), timeout=60)
+    w.transcript.setFocus()
+    qtbot.keyClick(w.transcript, Qt.Key.Key_Y)  # Y: allow once, from the keyboard
+    row_of = lambda: w.transcript_model.row_at(_answer_row(w))  # noqa: E731
+    run(aloop, _until(lambda: row_of().tool_status("c1") is ToolStatus.RUNNING), timeout=60)  # type: ignore[union-attr]
+    run(aloop, asyncio.sleep(0.3))
+    _click(qtbot, w, "cancel_tool", "Cancel")
+    run(aloop, services.chat.wait(conv_id), timeout=60)
+    (execution,) = _executions(services, conv_id)
+    assert execution.status is ToolStatus.CANCELLED
+    assert execution.error == CANCELLED_BY_USER
+    run(aloop, _until(lambda: row_of().tool_status("c1") is ToolStatus.CANCELLED), timeout=5)  # type: ignore[union-attr]
+    layout = w.transcript.itemDelegate().layout_for(w.transcript_model.index(_answer_row(w)))  # type: ignore[attr-defined]
+    assert layout is not None
+    assert not [h for h in layout.hits if h.action == "cancel_tool"], "no Cancel once it ended"
