@@ -14,18 +14,30 @@ from typing import Any
 from desktop_chat.domain import Message, Response, Role, ToolCall, ToolExecution, ToolStatus
 
 NOT_RUN = "The tool did not run: the answer was stopped before it finished."
+MAX_RESULT_CHARS = 20_000  # of a tool's result sent to the model (the database keeps it whole)
+
+
+def truncate_for_model(text: str, limit: int = MAX_RESULT_CHARS) -> str:
+    """`text`, or its first `limit` characters and a note saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    return (
+        f"{cut}\n\n[Truncated: the result has {len(text):,} characters; these are the first {limit:,}. "
+        "The full result is kept in the app.]"
+    )
 
 
 def tool_result_text(execution: ToolExecution | None) -> str:
-    """What the model is told a tool call returned."""
+    """What the model is told a tool call returned (long results truncated, with a note)."""
     if execution is None:
         return NOT_RUN
     if execution.status is ToolStatus.SUCCEEDED:
-        return execution.result or ""
+        return truncate_for_model(execution.result or "")
     if execution.status is ToolStatus.CANCELLED:
-        return execution.error or "The tool call was cancelled."
+        return truncate_for_model(execution.error or "The tool call was cancelled.")
     if execution.status is ToolStatus.FAILED:
-        return f"Error: {execution.error or 'the tool failed'}"
+        return truncate_for_model(f"Error: {execution.error or 'the tool failed'}")
     return NOT_RUN
 
 

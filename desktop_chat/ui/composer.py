@@ -6,8 +6,8 @@ While a message is being edited (`start_editing`), a line above the text says so
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent, QResizeEvent
+from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QWidget
 
 EDITING_TEXT = "Editing your message: Enter sends it as a new branch, Esc cancels."
@@ -20,6 +20,7 @@ class Composer(QPlainTextEdit):
     stop_requested = Signal()
     edit_last_requested = Signal()
     editing_changed = Signal(bool)
+    files_dropped = Signal(list)  # local file paths dropped on the box: attach them
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -30,6 +31,31 @@ class Composer(QPlainTextEdit):
         self.editing_label.setObjectName("composerEditingLabel")
         self.editing_label.setIndent(4)
         self.editing_label.hide()
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        """Local files are attached (not pasted as text)."""
+        return _local_files(source) is not None or super().canInsertFromMimeData(source)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if _local_files(event.mimeData()):
+            event.acceptProposedAction()
+            return
+        super().dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = _local_files(event.mimeData())
+        if files:
+            event.acceptProposedAction()
+            self.files_dropped.emit(files)
+            return
+        super().dropEvent(event)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        files = _local_files(source)
+        if files:
+            self.files_dropped.emit(files)
+            return
+        super().insertFromMimeData(source)
 
     @property
     def editing(self) -> int | None:
@@ -98,3 +124,13 @@ class Composer(QPlainTextEdit):
             self.edit_last_requested.emit()
             return
         super().keyPressEvent(event)
+
+
+def _local_files(data: QMimeData) -> list[str] | None:
+    """The local files in a drop or paste, if it holds only those."""
+    if not data.hasUrls():
+        return None
+    urls = data.urls()
+    if not urls or not all(u.isLocalFile() for u in urls):
+        return None
+    return [u.toLocalFile() for u in urls]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
@@ -181,6 +182,10 @@ class MainWindow(QMainWindow):
         close_action = QAction("Close conversation", self)
         close_action.setShortcuts([QKeySequence("Ctrl+W"), QKeySequence("Ctrl+F4")])
         close_action.triggered.connect(self.close_conversation)
+        attach_action = QAction("Attach text file…", self)
+        attach_action.setShortcut(QKeySequence.StandardKey.Open)  # Ctrl+O
+        attach_action.triggered.connect(self.choose_files)
+        self.addAction(attach_action)
         copy_answer_action = QAction("Copy last answer", self)
         copy_answer_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
         copy_answer_action.triggered.connect(self.copy_last_answer)
@@ -192,6 +197,7 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(new_action)
         file_menu.addAction(close_action)
+        file_menu.addAction(attach_action)
         file_menu.addSeparator()
         file_menu.addAction(conversation_settings_action)
         file_menu.addAction(settings_action)
@@ -269,6 +275,41 @@ class MainWindow(QMainWindow):
         self._update_empty_state()
         self._update_composer()
         self.sidebar.view.setFocus()
+
+    def choose_files(self) -> None:
+        """Ctrl+O: pick text files the model may read (with the read_text_file tool)."""
+        from PySide6.QtWidgets import QFileDialog
+
+        dialog = QFileDialog(self, "Attach text files")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.filesSelected.connect(self.attach_files)
+        dialog.open()
+
+    def attach_files(self, paths: list[str]) -> list[str]:
+        """Attach files to the open conversation (a new one if none is open) and mention them in the
+        message box; returns the full paths attached."""
+        if self._current_id is None:
+            self.new_conversation()
+        if self._current_id is None:
+            return []
+        attached: list[str] = []
+        problems: list[str] = []
+        for path in paths:
+            try:
+                attached.append(str(self._services.conversations.attach_file(self._current_id, Path(path))))
+            except ValueError as exc:
+                problems.append(str(exc))
+        if attached:
+            lines = "\n".join(f"[Attached file: {p}]" for p in attached)
+            text = self.composer.toPlainText().rstrip()
+            self.composer.setPlainText(f"{text}\n{lines}\n" if text else f"{lines}\n")
+            self.composer.moveCursor(self.composer.textCursor().MoveOperation.End)
+            self.composer.setFocus()
+        names = ", ".join(Path(p).name for p in attached)
+        note = f"Attached {names}: the model can read it." if attached else ""
+        self._show_note(" ".join(x for x in (note, *problems) if x))
+        return attached
 
     def copy_last_answer(self) -> str | None:
         """Ctrl+Shift+C: the open conversation's last answer (its Markdown) onto the clipboard."""
@@ -433,6 +474,7 @@ class MainWindow(QMainWindow):
         view.approval_decided.connect(self._decide_approval)
         view.tool_cancel_requested.connect(chat.cancel_tool)
         self.composer.edit_last_requested.connect(self._edit_last)
+        self.composer.files_dropped.connect(self.attach_files)
 
     def _decide_approval(self, execution_id: int, decision: str) -> None:
         if not self._services.chat.approve(execution_id, decision):

@@ -1,6 +1,6 @@
 """A stdio MCP server for the tests, written with the `mcp` package's server API.
 
-    python -m tests.helpers.mcp_test_server [--name NAME] [--fail-start]
+    python -m tests.helpers.mcp_test_server [--name NAME] [--fail-start] [--http PORT]
 
 Tools: `echo`, `add`, `hang` (sleeps; for timeouts and cancellation), `crash` (writes to stderr and exits
 mid-call), `big` (a long result), `pid` (the server's process id, to check it is gone after quit).
@@ -58,12 +58,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--name", default="testtools")
     parser.add_argument("--fail-start", action="store_true", help="print to stderr and exit at once")
+    parser.add_argument(
+        "--http", type=int, metavar="PORT", help="serve streamable HTTP on 127.0.0.1:PORT/mcp"
+    )
     args = parser.parse_args()
     if args.fail_start:
         print("cannot start: missing configuration", file=sys.stderr, flush=True)
         sys.exit(2)
     print(f"{args.name} starting", file=sys.stderr, flush=True)
-    build(args.name).run()
+    if args.http:
+        build(args.name).run("streamable-http", host="127.0.0.1", port=args.http)
+    else:
+        build(args.name).run()
 
 
 if __name__ == "__main__":

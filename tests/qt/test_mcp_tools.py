@@ -329,3 +329,69 @@ def test_the_mcp_servers_block_of_another_clients_config_is_imported(
     bad.write_text("{nope")
     with pytest.raises(ValueError, match="not valid JSON"):
         load_mcp_config(bad)
+
+
+def test_a_large_result_is_truncated_for_the_model_and_kept_whole_in_the_database(
+    aloop, mcp_services: AppServices, llm_server: LLMServer
+) -> None:
+    services = mcp_services
+    use_server(services, llm_server)
+    _configure(services, testtools=TEST_SERVER)
+    services.chat.approval_mode = "all"
+    llm_server.enqueue(
+        _tool_round(("c1", tool_api_name("testtools", "big"), {"chars": 150_000})), text_script("ok")
+    )
+    conv = services.conversations.create()
+    services.chat.send(conv.id, "Big result")
+    run(aloop, services.chat.wait(conv.id), timeout=60)
+    (execution,) = _executions(services, conv.id)
+    assert len(execution.result or "") == 150_000, "kept whole"
+    (told,) = [m["content"] for m in llm_server.requests[1].body["messages"] if m["role"] == "tool"]
+    assert told.startswith("0123456789" * 100)
+    assert len(told) < 21_000
+    assert "[Truncated: the result has 150,000 characters; these are the first 20,000." in told
+
+
+def test_a_streamable_http_server_is_called_through_the_chat_service(
+    aloop, mcp_services: AppServices, llm_server: LLMServer
+) -> None:
+    import socket
+    import subprocess
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.helpers.mcp_test_server", "--http", str(port), "--name", "web"],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert time.monotonic() < deadline, "the HTTP MCP server did not start"
+            time.sleep(0.05)
+        services = mcp_services
+        use_server(services, llm_server)
+        _configure(
+            services, web={"url": f"http://127.0.0.1:{port}/mcp", "headers": {"X-Client": "desktop_chat"}}
+        )
+        services.chat.approval_mode = "all"
+        llm_server.enqueue(
+            _tool_round(("c1", tool_api_name("web", "add"), {"a": 1.5, "b": 2})), text_script("3.5 it is.")
+        )
+        conv = services.conversations.create()
+        services.chat.send(conv.id, "Add over HTTP")
+        run(aloop, services.chat.wait(conv.id), timeout=60)
+        (execution,) = _executions(services, conv.id)
+        assert execution.status is ToolStatus.SUCCEEDED, execution.error
+        assert execution.result == "3.5"
+        assert services.mcp.status("web").summary() == "ready with 6 tools"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

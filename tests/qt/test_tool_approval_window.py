@@ -185,3 +185,38 @@ def test_cancel_from_the_status_widget_stops_a_running_call_and_it_never_stays_r
     layout = w.transcript.itemDelegate().layout_for(w.transcript_model.index(_answer_row(w)))  # type: ignore[attr-defined]
     assert layout is not None
     assert not [h for h in layout.hits if h.action == "cancel_tool"], "no Cancel once it ended"
+
+
+def test_a_dropped_text_file_can_be_read_by_the_model_after_approval(
+    aloop, qtbot, window: MainWindow, services: AppServices, llm_server: LLMServer, tmp_path: Path
+) -> None:
+    from PySide6.QtCore import QMimeData, QUrl
+
+    w = window
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Buy oat milk.\nCall the plumber on Tuesday.\n")
+    secret = tmp_path / "other.txt"
+    secret.write_text("not attached")
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(notes))])
+    w.composer.insertFromMimeData(data)  # what a drop or a paste of the file does
+    assert f"[Attached file: {notes.resolve()}]" in w.composer.toPlainText()
+    llm_server.enqueue(
+        _tool_round("c1", "read_text_file", {"path": str(notes)}),
+        _tool_round("c2", "read_text_file", {"path": str(secret)}),
+        text_script("You need oat milk and a plumber."),
+    )
+    qtbot.keyClicks(w.composer, "What is on my list?")
+    qtbot.keyClick(w.composer, Qt.Key.Key_Return)
+    conv_id = w.current_conversation_id()
+    assert conv_id is not None
+    for _ in range(2):
+        run(aloop, _until(lambda: _waiting(w)), timeout=60)
+        _click(qtbot, w, "approve", "Allow once")
+        run(aloop, _until(lambda: not _waiting(w) or len(_executions(services, conv_id)) == 2), timeout=60)
+    run(aloop, services.chat.wait(conv_id), timeout=60)
+    first, second = _executions(services, conv_id)
+    assert first.status is ToolStatus.SUCCEEDED
+    assert "Call the plumber on Tuesday." in (first.result or "")
+    assert second.status is ToolStatus.FAILED, "a file that was not attached cannot be read"
+    assert "notes.txt" in (second.error or "")
