@@ -35,6 +35,7 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_STORE_REFUSED = 3
+CLI_COMMANDS = ("export", "import", "search", "backup", "restore")  # desktop_chat/cli.py
 _HEADLESS_PLATFORMS = {"offscreen", "minimal"}
 
 
@@ -52,12 +53,21 @@ class _VersionAction(argparse.Action):
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(
-        prog="desktop-chat", description="A desktop chat client for cloud and local language models."
+        prog="desktop-chat",
+        description="A desktop chat client for cloud and local language models.",
+        epilog="Commands that run without a window: desktop-chat {export,import,search,backup,restore} "
+        "... (see desktop-chat COMMAND --help).",
     )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--data-dir", metavar="DIR", help="keep the database, settings and logs in DIR")
     where.add_argument(
         "--temp-basedir", action="store_true", help="use a new temporary folder, deleted when the app quits"
+    )
+    where.add_argument(
+        "--review",
+        metavar="FILE",
+        help="look through a database, backup or JSON export read-only (a temporary copy is opened; "
+        "no providers, no network)",
     )
     parser.add_argument("--debug", action="store_true", help="debug logging, also to stderr")
     parser.add_argument(
@@ -99,6 +109,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--smoke needs --base-url and --prompt (and usually --model)")
     if args.prompt is not None and not args.smoke:
         parser.error("--prompt is for --smoke runs")
+    if args.review is not None:
+        if args.base_url or args.smoke or args.mcp_config:
+            parser.error("--review is read-only: it takes no --base-url, --smoke or --mcp-config")
+        if not Path(args.review).expanduser().is_file():
+            parser.error(f"--review: there is no file {args.review}")
     if args.mcp_config:
         from desktop_chat.tools.mcp_host import load_mcp_config
 
@@ -343,8 +358,13 @@ def _run_store_and_window(
     from desktop_chat.storage import StoreError, database_path, open_store
 
     db_path = database_path(paths.data_dir)
+    review = Path(args.review).expanduser().resolve() if args.review is not None else None
     try:
+        if review is not None:
+            _prepare_review(review, db_path)
         store = open_store(db_path)
+        if review is not None:
+            _strip_providers(store)
     except StoreError as exc:
         print(f"desktop_chat: {exc}", file=sys.stderr)
         log.error("Refused to open the database: %s", exc, extra={"printed": True})
@@ -357,7 +377,8 @@ def _run_store_and_window(
     from desktop_chat.settings import Settings
     from desktop_chat.ui.main_window import MainWindow
 
-    services = AppServices(store, Settings(paths.settings_file), SecretStore(redactor=redactor))
+    secrets = SecretStore(redactor=redactor, backend=_no_keychain() if review else None)
+    services = AppServices(store, Settings(paths.settings_file), secrets)
     if args.mcp_config:
         names, skipped = services.mcp.load_for_run(Path(args.mcp_config))
         log.info("MCP servers from %s for this run: %s", args.mcp_config, ", ".join(names))
@@ -368,7 +389,14 @@ def _run_store_and_window(
         from desktop_chat.ui.theme import ThemeManager
 
         ThemeManager(app, services.settings)  # theme and text size, before the first paint; lives with app
-        window = MainWindow(services)
+        window = MainWindow(services, review=str(review) if review is not None else None)
+        if review is not None:
+            log.info(
+                "Reviewing %s read-only (a copy at %s): %d conversation(s)",
+                review,
+                db_path,
+                store.repo.count_conversations(include_archived=True),
+            )
         if os.environ.get(STARTUP_PROBE):
             _probe_first_paint(window)
         # Only after the window has painted: openai (0.3-0.7 s, in a thread), the version lookup, and
@@ -377,7 +405,9 @@ def _run_store_and_window(
             _warm_up_in_background,
             lambda: _announce_start(app, db_path, store.migration.to_version),
         ]
-        if not args.base_url:  # first run: offer local servers or a key (never in scripted runs)
+        if review is None:  # a review writes nothing and asks nothing
+            later.append(services.start_auto_backup)
+        if not args.base_url and review is None:  # first run: offer local servers or a key (not scripted)
             later.append(window.show_welcome_if_needed)
         AfterFirstPaint(window, later)
         window.show()
@@ -421,6 +451,63 @@ def _run_store_and_window(
         services.shutdown()
     log.info("desktop_chat quit cleanly")
     return exit_code
+
+
+# ---- --review: a read-only look at a database, a backup or an export ------------------------------
+
+
+def _prepare_review(file: Path, db_path: Path) -> None:
+    """Put a copy of `file` at `db_path` (a JSON export is imported into a new database there).
+
+    `file` itself is only ever read: a database and its -wal are copied byte for byte first.
+    Raises StoreError (refused like the app's own database: exit 3) when it cannot be used.
+    """
+    from desktop_chat.storage import CorruptDatabaseError, StoreError
+    from desktop_chat.storage.backup import BackupError, copy_database
+
+    try:
+        with file.open("rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise CorruptDatabaseError(file, exc.strerror or str(exc)) from exc
+    if head.startswith(b"SQLite format 3"):
+        try:
+            copy_database(file, db_path)
+        except BackupError as exc:
+            raise StoreError(str(exc)) from exc
+        return
+    if head.lstrip()[:1] not in (b"{", b"["):
+        raise CorruptDatabaseError(file, "neither a desktop_chat database nor a JSON export")
+    from desktop_chat.storage import open_store
+
+    try:
+        from desktop_chat.services import importers
+    except ImportError as exc:
+        raise StoreError(f"Reviewing a JSON export is not available in this build: {exc}") from exc
+    store = open_store(db_path)
+    try:
+        report = importers.import_file(store.repo, file)
+    except (OSError, ValueError) as exc:
+        raise CorruptDatabaseError(file, str(exc)) from exc
+    finally:
+        store.close()
+    log.info("Review: imported %d conversation(s) of %s (%s)", report.imported, file, report.format)
+
+
+def _strip_providers(store: object) -> None:
+    """No provider in the review copy: nothing can be sent, no model listed, no key looked up."""
+    from desktop_chat.storage import Store
+
+    assert isinstance(store, Store)
+    for profile in store.repo.list_profiles().items:
+        store.repo.delete_profile(profile.id)
+
+
+def _no_keychain() -> object:
+    """A keychain backend that saves and reads nothing (a review never touches the real keychain)."""
+    from keyring.backends.null import Keyring
+
+    return Keyring()  # type: ignore[no-untyped-call]
 
 
 STARTUP_PROBE = "DESKTOP_CHAT_STARTUP_PROBE"  # bench/startup.py: report the first paint, then quit
@@ -506,7 +593,12 @@ async def _scripted(window: object, services: object, args: argparse.Namespace) 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `desktop-chat` and `python -m desktop_chat`."""
-    args = parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] in CLI_COMMANDS:  # headless: no display, no Qt widgets
+        from desktop_chat.cli import main as cli_main
+
+        return cli_main(arguments)
+    args = parse_args(arguments)
     if args.smoke:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # the real window, on no screen
     if not _has_display():
@@ -516,7 +608,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    paths = resolve_paths(args.data_dir, temp_basedir=args.temp_basedir)
+    review = args.review is not None
+    paths = resolve_paths(args.data_dir, temp_basedir=args.temp_basedir or review)
     try:
         paths.ensure()
     except OSError as exc:

@@ -64,6 +64,9 @@ MCP_SERVERS = Setting(
 )
 ALWAYS_ALLOWED_TOOLS = Setting("tools/always_allowed", list, [], "Tools that run without asking first")
 DISABLED_TOOLS = Setting("tools/disabled", list, [], "Built-in tools switched off")
+BACKUP_AUTO = Setting("backup/auto", bool, True, "Copy the database once a day, after start-up")
+BACKUP_KEEP = Setting("backup/keep", int, 7, "How many daily automatic backups to keep")
+BACKUP_FOLDER = Setting("backup/folder", str, "", "Folder of the automatic backups ('' = <data dir>/backups)")
 
 DECLARED: tuple[Setting[Any], ...] = (
     THEME,
@@ -84,6 +87,9 @@ DECLARED: tuple[Setting[Any], ...] = (
     MCP_SERVERS,
     ALWAYS_ALLOWED_TOOLS,
     DISABLED_TOOLS,
+    BACKUP_AUTO,
+    BACKUP_KEEP,
+    BACKUP_FOLDER,
 )
 
 Upgrade = Callable[[dict[str, Any]], dict[str, Any]]

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import logging
+import threading
+from pathlib import Path
 
 from PySide6.QtCore import QObject
 
 from desktop_chat.secrets import SecretStore
 from desktop_chat.services.chat import ChatService
 from desktop_chat.services.conversations import ConversationService
+from desktop_chat.services.history_jobs import HistoryJobs
 from desktop_chat.services.mcp import McpService
 from desktop_chat.services.providers import ProviderService
-from desktop_chat.settings import DISABLED_TOOLS, Settings
+from desktop_chat.services.search import SearchService
+from desktop_chat.settings import BACKUP_AUTO, BACKUP_FOLDER, BACKUP_KEEP, DISABLED_TOOLS, Settings
 from desktop_chat.storage import Store
+from desktop_chat.storage.backup import BackupCancelled, auto_backup
 from desktop_chat.tools.builtin import builtin_tools
 from desktop_chat.tools.conversation_search import hits_from_repo
 from desktop_chat.tools.registry import ToolRegistry
@@ -38,6 +43,8 @@ class AppServices(QObject):
             )
         )
         self.mcp = McpService(settings, secrets, self.tools, self)  # servers start when first needed
+        self.search = SearchService(store.repo, self)
+        self.history = HistoryJobs(store.repo, self.conversations, store.path, self)
         self._apply_disabled_tools(DISABLED_TOOLS.key)
         settings.changed.connect(self._apply_disabled_tools)
         self.providers = ProviderService(store.repo, settings, secrets, self)
@@ -47,6 +54,9 @@ class AppServices(QObject):
         # Deleting a conversation stops its answer (kept as cancelled, should the deletion be undone).
         self.conversations.deletion_requested.connect(self.chat.stop)
         self._closed = False
+        self._backup_thread: threading.Thread | None = None
+        self._backup_cancel = threading.Event()
+        self.last_backup: Path | None = None  # written by this run's automatic backup
 
     def _apply_disabled_tools(self, key: str) -> None:
         if key == DISABLED_TOOLS.key:
@@ -66,6 +76,44 @@ class AppServices(QObject):
             notes.append(f"{n} answer(s) were cut off when desktop_chat last stopped; their text is kept.")
         return notes
 
+    def backup_folder(self) -> Path:
+        """Where automatic backups go: the `backup/folder` setting, or `<data dir>/backups`."""
+        configured = self.settings.get(BACKUP_FOLDER).strip()
+        return Path(configured).expanduser() if configured else self.store.path.parent / "backups"
+
+    def start_auto_backup(self) -> threading.Thread | None:
+        """Today's automatic backup (if on and not made yet) in a worker thread; never blocks the GUI.
+
+        The copy goes through its own SQLite connection with the online backup API, so the app keeps
+        writing meanwhile; `shutdown()` stops it if it is still running.
+        """
+        if not self.settings.get(BACKUP_AUTO) or self._backup_thread is not None:
+            return None
+        if not self.store.repo.count_conversations(include_archived=True):
+            log.info("Automatic backup: the history is empty, nothing to copy yet")
+            return None
+        folder, keep = self.backup_folder(), self.settings.get(BACKUP_KEEP)
+        thread = threading.Thread(
+            target=self._auto_backup, args=(folder, keep), name="auto-backup", daemon=True
+        )
+        self._backup_thread = thread
+        thread.start()
+        return thread
+
+    def _auto_backup(self, folder: Path, keep: int) -> None:
+        try:
+            written = auto_backup(self.store.path, folder, keep, cancelled=self._backup_cancel.is_set)
+        except BackupCancelled:
+            log.info("Automatic backup stopped at quit")
+        except Exception as exc:  # a failed backup must never take the app down; it is logged
+            log.warning("Automatic backup to %s failed: %s", folder, exc)
+        else:
+            if written is None:
+                log.info("Automatic backup: today's copy is already in %s", folder)
+            else:
+                self.last_backup = written
+                log.info("Automatic backup written to %s", written)
+
     async def aclose(self) -> None:
         """Stop streaming answers (HTTP closed, text kept as interrupted) while the loop still runs."""
         await self.chat.shutdown()
@@ -75,6 +123,11 @@ class AppServices(QObject):
         if self._closed:
             return
         self._closed = True
+        try:
+            self.history.close()
+            self.search.close()
+        except Exception:
+            log.exception("Could not stop the search worker cleanly")
         try:
             self.mcp.close()  # every MCP server process has exited when this returns
         except Exception:

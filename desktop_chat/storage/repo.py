@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -883,3 +884,334 @@ class Repo:
             )
 
         return self._convert(rows, "message", convert)
+
+    def thread_connection(self) -> sqlite3.Connection:
+        """This thread's connection (peewee opens one per thread): another thread may `interrupt()` it."""
+        conn: sqlite3.Connection = self.db.connection()
+        return conn
+
+    def close_thread_connection(self) -> None:
+        """Close this thread's connection (a worker thread's, when it stops)."""
+        self.db.close()
+
+    # ---- export and import ----------------------------------------------------------------------
+    # Records are plain dicts of stored values (timestamps as the stored float epoch seconds, JSON
+    # columns decoded); `desktop_chat.services.export` writes them as the documented JSON format.
+
+    def conversation_ids_for_export(self, conversation_ids: Sequence[int] | None = None) -> list[int]:
+        """These conversations (all, archived too, when None) oldest first, then by uuid; unknown ids
+        are left out."""
+        rows = self.db.execute_sql("SELECT id, created_at, uuid FROM conversation").fetchall()
+        wanted = None if conversation_ids is None else set(conversation_ids)
+        picked = [r for r in rows if wanted is None or int(r[0]) in wanted]
+        picked.sort(key=lambda r: (self._sort_ts(r[1]), str(r[2])))
+        return [int(r[0]) for r in picked]
+
+    def export_conversation(self, conversation_id: int) -> dict[str, Any]:
+        """One conversation with every message of every branch, its response documents (text not yet
+        compacted included) and tool executions, as stored. Raises NotFoundError."""
+        q = self.db.execute_sql
+        row = q(
+            "SELECT c.uuid, c.title, c.created_at, c.updated_at, c.pinned, c.archived, c.model, "
+            "c.system_prompt, c.params, c.active_leaf_id, p.name, p.base_url, p.default_model, p.needs_key "
+            "FROM conversation c LEFT JOIN provider_profile p ON p.id = c.profile_id WHERE c.id = ?",
+            (conversation_id,),
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"conversation {conversation_id}")
+        where = f"conversation {conversation_id}"
+        messages: list[dict[str, Any]] = []
+        by_id: dict[int, dict[str, Any]] = {}
+        for mid, muuid, puuid, role, content, created in q(
+            "SELECT m.id, m.uuid, p.uuid, m.role, m.content, m.created_at FROM message m "
+            "LEFT JOIN message p ON p.id = m.parent_id WHERE m.conversation_id = ? ORDER BY m.id",
+            (conversation_id,),
+        ).fetchall():
+            message = {
+                "uuid": str(muuid),
+                "parent_uuid": None if puuid is None else str(puuid),
+                "role": str(role),
+                "content": str(content or ""),
+                "created_at": float(created),
+                "response": None,
+            }
+            by_id[int(mid)] = message
+            messages.append(message)
+        responses: dict[int, dict[str, Any]] = {}
+        unfinished: list[int] = []
+        for r in q(
+            "SELECT r.id, r.message_id, r.status, r.text, r.reasoning, r.tool_calls, r.tool_status, "
+            "r.finish_reason, r.usage, r.model, r.provider, r.error, r.created_at, r.updated_at, "
+            "r.finished_at FROM response r JOIN message m ON m.id = r.message_id "
+            "WHERE m.conversation_id = ? ORDER BY r.id",
+            (conversation_id,),
+        ).fetchall():
+            rid = int(r[0])
+            response = {
+                "status": str(r[2]),
+                "text": str(r[3] or ""),
+                "reasoning": str(r[4] or ""),
+                "tool_calls": self._loads_or(r[5], list, [], f"{where}: response {rid} tool_calls"),
+                "tool_status": self._loads_or(r[6], dict, {}, f"{where}: response {rid} tool_status"),
+                "finish_reason": r[7],
+                "usage": self._loads_or(r[8], dict, None, f"{where}: response {rid} usage") if r[8] else None,
+                "model": str(r[9] or ""),
+                "provider": str(r[10] or ""),
+                "error": r[11],
+                "created_at": float(r[12]),
+                "updated_at": float(r[13]),
+                "finished_at": None if r[14] is None else float(r[14]),
+                "tool_executions": [],
+            }
+            if r[2] in _UNFINISHED:
+                unfinished.append(rid)
+            responses[rid] = response
+            if int(r[1]) in by_id:
+                by_id[int(r[1])]["response"] = response
+        chunks = self._pending_chunks(unfinished)
+        for (rid, fld), data in chunks.items():
+            responses[rid][fld] += data
+        for t in q(
+            "SELECT t.response_id, t.call_id, t.name, t.arguments, t.status, t.result, t.error, t.round, "
+            "t.created_at, t.started_at, t.finished_at FROM tool_execution t "
+            "JOIN response r ON r.id = t.response_id JOIN message m ON m.id = r.message_id "
+            "WHERE m.conversation_id = ? ORDER BY t.id",
+            (conversation_id,),
+        ).fetchall():
+            responses[int(t[0])]["tool_executions"].append(
+                {
+                    "call_id": str(t[1]),
+                    "name": str(t[2]),
+                    "arguments": str(t[3] or ""),
+                    "status": str(t[4]),
+                    "result": t[5],
+                    "error": t[6],
+                    "round": int(t[7] or 0),
+                    "created_at": float(t[8]),
+                    "started_at": None if t[9] is None else float(t[9]),
+                    "finished_at": None if t[10] is None else float(t[10]),
+                }
+            )
+        leaf = by_id.get(int(row[9])) if row[9] is not None else None
+        return {
+            "uuid": str(row[0]),
+            "title": str(row[1] or ""),
+            "created_at": float(row[2]),
+            "updated_at": float(row[3]),
+            "pinned": bool(row[4]),
+            "archived": bool(row[5]),
+            "model": str(row[6] or ""),
+            "system_prompt": row[7],
+            "params": self._loads_or(row[8], dict, {}, f"{where}: params"),
+            "provider": None
+            if row[10] is None
+            else {
+                "name": str(row[10]),
+                "base_url": self._without_userinfo(str(row[11] or "")),
+                "default_model": str(row[12] or ""),
+                "needs_key": bool(row[13]),
+            },
+            "active_leaf_uuid": None if leaf is None else leaf["uuid"],
+            "messages": messages,
+        }
+
+    @staticmethod
+    def _sort_ts(value: Any) -> float:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return 0.0
+
+    @staticmethod
+    def _loads_or(raw: str | None, kind: type, default: Any, what: str) -> Any:
+        """A stored JSON column, or `default` (logged) when it is unreadable or not of `kind`."""
+        try:
+            value = json.loads(raw) if raw else default
+        except ValueError:
+            value = None
+        if value is default or isinstance(value, kind):
+            return value
+        log.warning("Exporting %s as %r: the stored value is unreadable", what, default)
+        return default
+
+    @staticmethod
+    def _without_userinfo(url: str) -> str:
+        """A base URL without any `user:password@` part (never export credentials)."""
+        from urllib.parse import urlsplit, urlunsplit
+
+        parts = urlsplit(url)
+        if "@" not in parts.netloc:
+            return url
+        return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+    def conversation_uuid_exists(self, conversation_uuid: str) -> bool:
+        """Whether a conversation with this uuid is stored."""
+        row = self.db.execute_sql(
+            "SELECT 1 FROM conversation WHERE uuid = ?", (conversation_uuid,)
+        ).fetchone()
+        return row is not None
+
+    def import_batch(self) -> Any:
+        """A transaction around several `import_conversation` calls (each then a savepoint): one commit
+        (and one full-text index flush) per batch instead of per conversation, about twice as fast."""
+        return self.db.atomic()
+
+    def import_conversation(self, record: dict[str, Any]) -> int | None:
+        """Store one conversation record (the `export_conversation` shape) in one transaction: all of it
+        or, on any error, none of it. Returns the new id, or None when its uuid is already stored.
+
+        Messages must come parents first. The provider profile is found by name, or created (without a
+        key) when missing. Unfinished answers are stored as interrupted, queued or running tools as
+        cancelled. Complete messages are indexed for search.
+        """
+        q = self.db.execute_sql
+        try:
+            with self.db.atomic():
+                if self.conversation_uuid_exists(str(record["uuid"])):
+                    return None
+                profile_id = self._import_profile(record.get("provider"))
+                cid = int(
+                    q(
+                        "INSERT INTO conversation (uuid, title, created_at, updated_at, pinned, archived, "
+                        "profile_id, model, system_prompt, params) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            str(record["uuid"]),
+                            str(record.get("title") or ""),
+                            float(record["created_at"]),
+                            float(record["updated_at"]),
+                            bool(record.get("pinned")),
+                            bool(record.get("archived")),
+                            profile_id,
+                            str(record.get("model") or ""),
+                            record.get("system_prompt"),
+                            json.dumps(record.get("params") or {}),
+                        ),
+                    ).lastrowid
+                    or 0
+                )
+                ids: dict[str, int] = {}
+                for message in record.get("messages") or ():
+                    self._import_message(cid, message, ids)
+                leaf = record.get("active_leaf_uuid")
+                if leaf is not None and leaf in ids:
+                    q("UPDATE conversation SET active_leaf_id = ? WHERE id = ?", (ids[leaf], cid))
+        except peewee.IntegrityError as exc:
+            raise ValueError(f"conflicts with stored data ({exc})") from exc
+        return cid
+
+    def _import_profile(self, provider: dict[str, Any] | None) -> int | None:
+        if not provider or not provider.get("name"):
+            return None
+        name = str(provider["name"])
+        row = self.db.execute_sql("SELECT id FROM provider_profile WHERE name = ?", (name,)).fetchone()
+        if row is not None:
+            return int(row[0])
+        now = _now()
+        cursor = self.db.execute_sql(
+            "INSERT INTO provider_profile (key_ref, name, base_url, default_model, headers, needs_key, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, '{}', ?, ?, ?)",
+            (
+                _new_uuid(),
+                name,
+                str(provider.get("base_url") or ""),
+                str(provider.get("default_model") or ""),
+                bool(provider.get("needs_key", True)),
+                now,
+                now,
+            ),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def _import_message(self, conversation_id: int, message: dict[str, Any], ids: dict[str, int]) -> None:
+        q = self.db.execute_sql
+        muuid = str(message["uuid"])
+        parent_uuid = message.get("parent_uuid")
+        if parent_uuid is not None and parent_uuid not in ids:
+            raise ValueError(f"message {muuid}: its parent {parent_uuid} is not an earlier message")
+        role = Role(message["role"]).value
+        content = str(message.get("content") or "")
+        mid = int(
+            q(
+                "INSERT INTO message (uuid, conversation_id, parent_id, role, content, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    muuid,
+                    conversation_id,
+                    None if parent_uuid is None else ids[parent_uuid],
+                    role,
+                    content,
+                    float(message["created_at"]),
+                ),
+            ).lastrowid
+            or 0
+        )
+        ids[muuid] = mid
+        response = message.get("response")
+        indexed = content if role != Role.ASSISTANT.value else ""
+        if response is not None:
+            status = ResponseStatus(response["status"])
+            error = response.get("error")
+            finished = response.get("finished_at")
+            if not status.is_final:
+                status, error = ResponseStatus.INTERRUPTED, error or INTERRUPTED_ERROR
+                finished = response["updated_at"] if finished is None else finished
+            stopped = (ToolStatus.QUEUED.value, ToolStatus.RUNNING.value)
+            tool_status = {
+                str(k): ToolStatus.CANCELLED.value if v in stopped else ToolStatus(v).value
+                for k, v in (response.get("tool_status") or {}).items()
+            }
+            usage = response.get("usage")
+            text = str(response.get("text") or "")
+            rid = int(
+                q(
+                    "INSERT INTO response (message_id, status, text, reasoning, tool_calls, tool_status, "
+                    "finish_reason, usage, model, provider, error, created_at, updated_at, finished_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        mid,
+                        status.value,
+                        text,
+                        str(response.get("reasoning") or ""),
+                        json.dumps(list(response.get("tool_calls") or [])),
+                        json.dumps(tool_status),
+                        response.get("finish_reason"),
+                        None if usage is None else json.dumps(usage),
+                        str(response.get("model") or ""),
+                        str(response.get("provider") or ""),
+                        error,
+                        float(response["created_at"]),
+                        float(response["updated_at"]),
+                        None if finished is None else float(finished),
+                    ),
+                ).lastrowid
+                or 0
+            )
+            for t in response.get("tool_executions") or ():
+                t_status = ToolStatus(t["status"])
+                t_error, t_finished = t.get("error"), t.get("finished_at")
+                if t_status in (ToolStatus.QUEUED, ToolStatus.RUNNING):
+                    t_status = ToolStatus.CANCELLED
+                    t_error = t_error or "desktop_chat stopped before this tool finished"
+                    t_finished = t_finished if t_finished is not None else response["updated_at"]
+                q(
+                    "INSERT INTO tool_execution (response_id, call_id, name, arguments, status, result, "
+                    "error, round, created_at, started_at, finished_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        rid,
+                        str(t["call_id"]),
+                        str(t["name"]),
+                        str(t.get("arguments") or ""),
+                        t_status.value,
+                        t.get("result"),
+                        t_error,
+                        int(t.get("round") or 0),
+                        float(t["created_at"]),
+                        None if t.get("started_at") is None else float(t["started_at"]),
+                        None if t_finished is None else float(t_finished),
+                    ),
+                )
+            if role == Role.ASSISTANT.value:
+                indexed = text
+        if indexed:
+            q("INSERT INTO message_fts (rowid, text) VALUES (?, ?)", (mid, indexed))

@@ -32,6 +32,7 @@ from desktop_chat.settings import (
     WINDOW_GEOMETRY,
 )
 from desktop_chat.ui.composer import Composer
+from desktop_chat.ui.find_bar import FindBar
 from desktop_chat.ui.model_picker import ModelPicker
 from desktop_chat.ui.resources import app_icon
 from desktop_chat.ui.sidebar import ConversationSidebar
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 NO_PROVIDER_HINT = "Add a model provider to start chatting."
 NO_MODEL_HINT = "Choose a model in the header to start chatting."
+REVIEW_HINT = "Read-only review: a copy of the file is shown; sending is off and nothing is saved to it."
 
 
 def _named(widget: QWidget, name: str, accessible: str) -> QWidget:
@@ -55,8 +57,12 @@ class MainWindow(QMainWindow):
 
     closed = Signal()
 
-    def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, services: AppServices, parent: QWidget | None = None, *, review: str | None = None
+    ) -> None:
         super().__init__(parent)
+        self.review = review  # a read-only look at this file: no sending, no provider set-up
+        self.last_history_result = ""  # what the last export, import or backup said
         self._services = services
         self._settings = services.settings
         self._current_id: int | None = None
@@ -73,6 +79,11 @@ class MainWindow(QMainWindow):
         )
         self._build()
         self._build_actions()
+        if review:
+            self.setWindowTitle(f"Review: {review} (read-only)")
+            review_label = QLabel(REVIEW_HINT)
+            review_label.setObjectName("reviewHint")
+            self.statusBar().addPermanentWidget(review_label)
         services.conversations.conversation_removed.connect(self._on_removed)
         chat = services.chat
         chat.stream_started.connect(self._on_stream_changed)
@@ -145,6 +156,10 @@ class MainWindow(QMainWindow):
         composer_row.addWidget(self.composer, 1)
         composer_row.addLayout(buttons)
         right_layout.addLayout(header)
+        self.find_bar = FindBar()
+        self.find_bar.go_to.connect(self._find_go_to)
+        self.find_bar.closed.connect(self._find_closed)
+        right_layout.addWidget(self.find_bar)
         right_layout.addWidget(self.pages, 1)
         right_layout.addLayout(composer_row)
 
@@ -166,11 +181,16 @@ class MainWindow(QMainWindow):
         new_action = QAction("New chat", self)
         new_action.setShortcut(QKeySequence.StandardKey.New)
         new_action.triggered.connect(self.new_conversation)
-        # Ctrl+K: filter the list (the search issue may point this action elsewhere).
-        self.filter_action = QAction("Filter conversations", self)
-        self.filter_action.setShortcut(QKeySequence("Ctrl+K"))
+        self.filter_action = QAction("Filter the list", self)
+        self.filter_action.setShortcut(QKeySequence("Ctrl+Shift+K"))
         self.filter_action.triggered.connect(self.sidebar.focus_filter)
-        self.addAction(self.filter_action)
+        self.search_action = QAction("Search all conversations…", self)
+        self.search_action.setShortcut(QKeySequence("Ctrl+K"))
+        self.search_action.triggered.connect(self.open_search)
+        self.find_action = QAction("Find in this conversation", self)
+        self.find_action.setShortcut(QKeySequence("Ctrl+F"))
+        self.find_action.triggered.connect(self.open_find)
+        self.addActions([self.filter_action, self.search_action, self.find_action])
         settings_action = QAction("Settings…", self)
         settings_action.setShortcut(QKeySequence("Ctrl+,"))
         settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
@@ -186,6 +206,20 @@ class MainWindow(QMainWindow):
         attach_action.setShortcut(QKeySequence.StandardKey.Open)  # Ctrl+O
         attach_action.triggered.connect(self.choose_files)
         self.addAction(attach_action)
+        export_one = QAction("Export this conversation…", self)
+        export_one.triggered.connect(lambda: self.choose_export(current_only=True))
+        export_all = QAction("Export all conversations…", self)
+        export_all.setShortcut(QKeySequence("Ctrl+Shift+E"))
+        export_all.triggered.connect(lambda: self.choose_export(current_only=False))
+        import_action = QAction("Import conversations…", self)
+        import_action.setShortcut(QKeySequence("Ctrl+Shift+I"))
+        import_action.triggered.connect(self.choose_import)
+        backup_action = QAction("Back up now…", self)
+        backup_action.triggered.connect(self.choose_backup)
+        copy_markdown = QAction("Copy conversation as Markdown", self)
+        copy_markdown.setShortcut(QKeySequence("Ctrl+Shift+M"))
+        copy_markdown.triggered.connect(self.copy_conversation_markdown)
+        self.addActions([export_all, import_action, copy_markdown])
         copy_answer_action = QAction("Copy last answer", self)
         copy_answer_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
         copy_answer_action.triggered.connect(self.copy_last_answer)
@@ -199,12 +233,20 @@ class MainWindow(QMainWindow):
         file_menu.addAction(close_action)
         file_menu.addAction(attach_action)
         file_menu.addSeparator()
+        file_menu.addAction(export_one)
+        file_menu.addAction(export_all)
+        file_menu.addAction(import_action)
+        file_menu.addAction(backup_action)
+        file_menu.addSeparator()
         file_menu.addAction(conversation_settings_action)
         file_menu.addAction(settings_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         edit_menu = self.menuBar().addMenu("&Edit")
         edit_menu.addAction(copy_answer_action)
+        edit_menu.addAction(copy_markdown)
+        edit_menu.addAction(self.search_action)
+        edit_menu.addAction(self.find_action)
         edit_menu.addAction(self.filter_action)
 
     # ---- state ------------------------------------------------------------------------------
@@ -257,12 +299,164 @@ class MainWindow(QMainWindow):
     def open_conversation(self, conversation_id: int) -> None:
         """Show a conversation's active branch (and select it in the list)."""
         self.sidebar.select_conversation(conversation_id)
+        if conversation_id != self._current_id and self.find_bar.isVisible():
+            self.find_bar.hide()
+            self.transcript_model.set_highlight(None)
         self._current_id = conversation_id
         self.composer.cancel_editing()
         self.transcript_model.show_conversation(conversation_id)
         self.pages.setCurrentWidget(self.transcript)
         self.transcript.follow_bottom()
         self._update_composer()
+
+    # ---- export, import, backup ---------------------------------------------------------------
+
+    def export_history(self, fmt: str, path: Path, conversation_ids: list[int] | None = None) -> int:
+        """Export in the background with a progress dialog; returns the job id."""
+        job = self._services.history.export(fmt, path, conversation_ids)
+        self._track(job, "Exporting conversations…")
+        return job
+
+    def import_history(self, path: Path) -> int:
+        """Import an export file in the background with a progress dialog; returns the job id."""
+        job = self._services.history.import_file(path)
+        self._track(job, f"Importing {path.name}…")
+        return job
+
+    def backup_history(self, path: Path) -> int:
+        """Back the database up in the background with a progress dialog; returns the job id."""
+        job = self._services.history.backup(path)
+        self._track(job, "Backing up…")
+        return job
+
+    def _track(self, job: int, title: str) -> None:
+        from PySide6.QtWidgets import QProgressDialog
+
+        dialog = QProgressDialog(title, "Cancel", 0, 0, self)
+        dialog.setObjectName("historyProgress")
+        dialog.setWindowTitle("Desktop Chat")
+        dialog.setMinimumDuration(400)  # quick jobs never show it
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        history = self._services.history
+        dialog.canceled.connect(lambda: history.cancel(job))
+
+        def on_progress(j: int, done: int, total: int) -> None:
+            if j == job:
+                dialog.setMaximum(max(total, 1))
+                dialog.setValue(min(done, max(total, 1)))
+
+        def on_end(j: int, text: str) -> None:
+            if j != job:
+                return
+            history.progress.disconnect(on_progress)
+            history.finished.disconnect(on_end)
+            history.failed.disconnect(on_end)
+            dialog.reset()
+            dialog.deleteLater()
+            self._show_note(text)
+            self.last_history_result = text
+
+        history.progress.connect(on_progress)
+        history.finished.connect(on_end)
+        history.failed.connect(on_end)
+
+    def choose_export(self, *, current_only: bool) -> None:
+        """Ask where (and in which format) to export, then export."""
+        from PySide6.QtWidgets import QFileDialog
+
+        if current_only and self._current_id is None:
+            self._show_note("Open a conversation first.")
+            return
+        ids = [self._current_id] if current_only and self._current_id is not None else None
+        dialog = QFileDialog(self, "Export conversations")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        filters = {
+            "JSON, one complete file (*.json)": "json",
+            "Markdown, one file each (*)": "md",
+            "HTML, one file each (*)": "html",
+        }
+        dialog.setNameFilters(list(filters))
+        dialog.selectFile("desktop_chat-export.json")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def chosen(path: str) -> None:
+            fmt = filters.get(dialog.selectedNameFilter(), "json")
+            self.export_history(fmt, Path(path), ids)
+
+        dialog.fileSelected.connect(chosen)
+        dialog.open()
+
+    def choose_import(self) -> None:
+        """Ask for an export file (this app's, ChatGPT's or Claude's), then import it."""
+        from PySide6.QtWidgets import QFileDialog
+
+        dialog = QFileDialog(self, "Import conversations")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setNameFilters(["Exports (*.json *.zip)", "All files (*)"])
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(lambda path: self.import_history(Path(path)))
+        dialog.open()
+
+    def choose_backup(self) -> None:
+        """Ask where to write a backup, then write it."""
+        from datetime import date
+
+        from PySide6.QtWidgets import QFileDialog
+
+        dialog = QFileDialog(self, "Back up your history")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.selectFile(f"desktop_chat-backup-{date.today().isoformat()}.sqlite3")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(lambda path: self.backup_history(Path(path)))
+        dialog.open()
+
+    def copy_conversation_markdown(self) -> str | None:
+        """Ctrl+Shift+M: the open conversation (its branch) as Markdown on the clipboard."""
+        if self._current_id is None:
+            self._show_note("Open a conversation first.")
+            return None
+        text = self._services.history.markdown(self._current_id)
+        self.transcript.copy_text(text)
+        return text
+
+    # ---- search --------------------------------------------------------------------------------
+
+    def open_search(self) -> QWidget:
+        """Ctrl+K: search every conversation (one panel, reused); returns it."""
+        from desktop_chat.ui.search_panel import SearchPanel
+
+        panel = self.findChild(SearchPanel)
+        if panel is None:
+            panel = SearchPanel(self._services.search, self)
+            panel.open_requested.connect(self.open_hit)
+        panel.show_for()
+        return panel
+
+    def open_hit(self, conversation_id: int, message_id: int, _query: str = "") -> bool:
+        """Open a conversation at a message (switching to its branch if needed), scrolled to and tinted."""
+        if not self.sidebar.is_shown(conversation_id):
+            self.sidebar.clear_filter()
+            self.sidebar.set_show_archived(True)
+        self.open_conversation(conversation_id)
+        branch = {m.id for m in self._services.conversations.transcript(conversation_id)}
+        if message_id not in branch:
+            self._services.conversations.switch_branch(message_id)
+        return self.transcript.reveal(message_id)
+
+    def open_find(self) -> None:
+        """Ctrl+F: find in the open conversation."""
+        if self._current_id is None:
+            self._show_note("Open a conversation first.")
+            return
+        self.find_bar.open_on(self._services.conversations.transcript(self._current_id))
+
+    def _find_go_to(self, message_id: int) -> None:
+        self.transcript.reveal(message_id)
+
+    def _find_closed(self) -> None:
+        self.transcript_model.set_highlight(None)
+        self.composer.setFocus()
 
     def close_conversation(self) -> None:
         """Ctrl+W: put the open conversation away (it stays in the list; nothing is deleted)."""
@@ -361,10 +555,12 @@ class MainWindow(QMainWindow):
                 conversation = self._services.conversations.get(self._current_id)
             except LookupError:
                 conversation = None
-        target = chat.target(conversation)
+        target = None if self.review else chat.target(conversation)
         streaming = self._current_id is not None and chat.is_streaming(self._current_id)
         has_profiles = bool(self._services.providers.profiles())
         hint = NO_PROVIDER_HINT if not has_profiles else NO_MODEL_HINT
+        if self.review:
+            hint = REVIEW_HINT
         self.composer.setEnabled(target is not None)
         if target is not None and self.focusWidget() in (None, self.composer):
             self.composer.setFocus()  # typing goes to the composer from the start
@@ -382,7 +578,9 @@ class MainWindow(QMainWindow):
         if profile_id is None and has_profiles:
             profile_id = self._settings.get(DEFAULT_PROFILE) or None
         self.model_picker.set_target(profile_id, model)
-        self.setup_button.setVisible(not has_profiles)
+        self.setup_button.setVisible(not has_profiles and not self.review)
+        if self.review:
+            self.model_picker.hide()
         self.conversation_settings_button.setVisible(self._current_id is not None)
 
     def _on_model_chosen(self, profile_id: int, model: str) -> None:
@@ -403,7 +601,10 @@ class MainWindow(QMainWindow):
     # ---- settings and first run ----------------------------------------------------------------
 
     def open_settings(self, page: str = "providers") -> QWidget:
-        """Show the Settings dialog (one at a time, not modal); returns it."""
+        """Show the Settings dialog (one at a time, not modal); returns it. Not in a review."""
+        if self.review:
+            self._show_note(REVIEW_HINT)
+            return self
         from desktop_chat.ui.settings_dialog import SettingsDialog
 
         dialog = next((d for d in self.findChildren(SettingsDialog) if d.isVisible()), None)
@@ -454,8 +655,8 @@ class MainWindow(QMainWindow):
         return dialog
 
     def show_welcome_if_needed(self) -> QWidget | None:
-        """The welcome, when no provider is set up yet (at start, outside scripted runs)."""
-        if self._services.providers.profiles():
+        """The welcome, when no provider is set up yet (at start, outside scripted runs and reviews)."""
+        if self.review or self._services.providers.profiles():
             return None
         return self.show_welcome()
 

@@ -153,7 +153,7 @@ class ConversationSidebar(QWidget):
         self.filter_edit = QLineEdit()
         self.filter_edit.setObjectName("conversationFilter")
         self.filter_edit.setAccessibleName("Filter conversations")
-        self.filter_edit.setPlaceholderText("Filter (Ctrl+K)")
+        self.filter_edit.setPlaceholderText("Filter (Ctrl+Shift+K)")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self.set_filter_text)
         self.filter_edit.installEventFilter(self)
@@ -267,7 +267,7 @@ class ConversationSidebar(QWidget):
     # ---- filter and archived -------------------------------------------------------------------------
 
     def focus_filter(self) -> None:
-        """Ctrl+K: type to filter."""
+        """Ctrl+Shift+K: type to filter."""
         self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.filter_edit.selectAll()
 

@@ -121,6 +121,7 @@ class TranscriptRow:
     expanded: set[str] = field(default_factory=set)  # "reasoning", "tool:<call id>"
     note: str | None = None  # transient state: "Rate limited. Retrying in 5 s"
     approvals: dict[str, ApprovalRequest] = field(default_factory=dict)  # calls waiting for a yes or no
+    highlighted: bool = False  # a search hit being shown
     version: int = 0
 
     def tool_status(self, call_id: str) -> ToolStatus:
@@ -357,6 +358,14 @@ class TranscriptModel(QAbstractListModel):
                     del row.approvals[call_id]
                     self._tools_dirty.add(row.message.id)
                     self._changed(row, [Qt.ItemDataRole.DisplayRole, ROW_ROLE])
+
+    def set_highlight(self, message_id: int | None) -> None:
+        """Tint one message (a search hit); None clears it."""
+        for row in self._rows:
+            want = row.message.id == message_id
+            if row.highlighted != want:
+                row.highlighted = want
+                self._changed(row)
 
     def pending_approval(self, message_id: int) -> ApprovalRequest | None:
         """The first call of this message waiting for the person, if any."""

@@ -613,6 +613,12 @@ class MessageLayout:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(style.user_bg)
             painter.drawRoundedRect(card, RADIUS, RADIUS)
+        if row.highlighted:  # the hit of a search, shown tinted
+            tint = QColor(style.focus)
+            tint.setAlpha(40)
+            painter.setPen(style.focus)
+            painter.setBrush(tint)
+            painter.drawRoundedRect(card.adjusted(0.5, 0.5, -0.5, -0.5), RADIUS, RADIUS)
         if state.focused:
             painter.setPen(style.focus)
             painter.setBrush(Qt.BrushStyle.NoBrush)

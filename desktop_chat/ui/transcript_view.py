@@ -284,6 +284,22 @@ class TranscriptView(QListView):
             self.anchor_on(message_id)
             self._model.set_expanded(message_id, part, not self._model.is_expanded(message_id, part))
 
+    def reveal(self, message_id: int, *, highlight: bool = True) -> bool:
+        """Scroll to a message of the branch (loading older pages as needed), select and tint it."""
+        while self._model.row_of(message_id) is None and self._model.load_older():
+            pass
+        row = self._model.row_of(message_id)
+        if row is None:
+            return False
+        index = self._model.index(row)
+        self._at_bottom = False
+        self.executeDelayedItemsLayout()
+        self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop)
+        self.setCurrentIndex(index)
+        if highlight:
+            self._model.set_highlight(message_id)
+        return True
+
     def _switch(self, message_id: int, sibling_id: int) -> None:
         row = self._model.row_of(message_id)
         top = self.visualRect(self._model.index(row)).top() if row is not None else None

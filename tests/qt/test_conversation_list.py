@@ -496,12 +496,12 @@ def test_pin_and_archive_move_rows_and_persist(qtbot, services: AppServices) -> 
     assert [a.text() for a in empty_menu.actions()] == ["New chat", "Show archived"]
 
 
-def test_ctrl_k_focuses_the_filter_and_ctrl_n_clears_it_for_the_new_chat(
+def test_ctrl_shift_k_focuses_the_filter_and_ctrl_n_clears_it_for_the_new_chat(
     qtbot, services: AppServices
 ) -> None:
     bulk(services.store, [("about cats", NOW - 60, False, False), ("about dogs", NOW - 120, False, False)])
     w = _window(qtbot, services)
-    qtbot.keyClick(w, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(w, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert w.sidebar.filter_edit.hasFocus()
     qtbot.keyClicks(w.sidebar.filter_edit, "dogs")
     assert titles(w.conversation_model) == ["about dogs"]

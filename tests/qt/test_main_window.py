@@ -100,3 +100,24 @@ def test_close_remembers_geometry_and_conversation(qtbot, services: AppServices)
     assert services.settings.get(WINDOW_GEOMETRY)
     w2 = _window(qtbot, services)
     assert w2.current_conversation_id() == conv.id
+
+
+def test_review_mode_shows_history_but_cannot_send_or_set_up(qtbot, services: AppServices) -> None:
+    from desktop_chat.ui.main_window import REVIEW_HINT
+
+    conv = services.conversations.create("Kept")
+    services.store.repo.add_message(conv.id, "an old question")
+    w = MainWindow(services, review="/backups/chats.sqlite3")
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    assert w.windowTitle() == "Review: /backups/chats.sqlite3 (read-only)"
+    assert w.current_conversation_id() == conv.id, "the history opens"
+    assert w.transcript_model.rowCount() == 1
+    assert not w.composer.isEnabled()
+    assert w.composer.placeholderText() == REVIEW_HINT
+    assert not w.send_button.isEnabled()
+    assert not w.setup_button.isVisible()
+    assert not w.model_picker.isVisible()
+    assert w.open_settings() is w, "no settings (no providers, no keys) in a review"
+    assert w.show_welcome_if_needed() is None

@@ -23,6 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "services": {"services", "storage", "llm", "tools", "domain", "paths", "settings", "secrets"},
     "ui": {"ui", "services", "domain", "paths", "settings"},
     "app": {"*"},
+    "cli": {"app", "services", "storage", "domain", "paths", "settings", "secrets"},
     "__main__": {"app"},
     "__init__": set(),
 }
@@ -37,6 +38,7 @@ FORBIDDEN_EXTERNAL: dict[str, tuple[str, ...]] = {
     "tools": ("PySide6", "peewee", "playhouse", "qasync"),
     "services": ("PySide6.QtWidgets", "PySide6.QtGui", "qasync", "peewee", "playhouse", "openai"),
     "ui": ("peewee", "playhouse", "openai", "keyring"),
+    "cli": ("PySide6.QtWidgets", "PySide6.QtGui", "qasync"),  # headless: runs without a display
 }
 
 

@@ -1,0 +1,152 @@
+"""Export, import and back up from the window: in the background, with progress, cancellable."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from PySide6.QtGui import QGuiApplication
+
+from desktop_chat.domain import Role
+from desktop_chat.services.app_services import AppServices
+from desktop_chat.ui.main_window import MainWindow
+
+
+def _window(qtbot, services: AppServices) -> MainWindow:
+    w = MainWindow(services)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def _fill(services: AppServices, n: int) -> list[int]:
+    repo = services.store.repo
+    ids = []
+    for i in range(n):
+        conv = services.conversations.create(f"Chat {i}")
+        repo.add_messages_bulk(
+            conv.id,
+            [
+                (Role.USER, f"question {i}", 1.7e9 + i),
+                (Role.ASSISTANT, f"answer {i} with **bold**", 1.7e9 + i),
+            ],
+        )
+        ids.append(conv.id)
+    return ids
+
+
+def _wait_result(qtbot, w: MainWindow) -> str:
+    qtbot.waitUntil(lambda: bool(w.last_history_result), timeout=20_000)
+    text, w.last_history_result = w.last_history_result, ""
+    return text
+
+
+def test_export_then_import_into_another_profile_through_the_window(
+    qtbot, services: AppServices, tmp_path: Path
+) -> None:
+    ids = _fill(services, 30)
+    w = _window(qtbot, services)
+    out = tmp_path / "all.json"
+    w.export_history("json", out)
+    assert _wait_result(qtbot, w) == f"Exported 30 conversations to {out}."
+    data = json.loads(out.read_text())
+    assert len(data["conversations"]) == 30
+    folder = tmp_path / "md"
+    w.export_history("md", folder, [ids[0]])
+    assert "Exported 1 conversation" in _wait_result(qtbot, w)
+    (page,) = folder.glob("*.md")
+    assert "answer 0 with **bold**" in page.read_text()
+
+    w.import_history(out)
+    assert _wait_result(qtbot, w).startswith("Imported 0 conversations, 30 already here")
+
+
+def test_import_shows_in_the_list_and_backup_is_a_working_database(
+    qtbot, services: AppServices, tmp_path: Path
+) -> None:
+    w = _window(qtbot, services)
+    export = tmp_path / "chatgpt.json"
+    export.write_text(
+        json.dumps(
+            [
+                {
+                    "id": "c-1",
+                    "title": "From ChatGPT",
+                    "create_time": 1.7e9,
+                    "update_time": 1.7e9,
+                    "current_node": "b",
+                    "mapping": {
+                        "a": {
+                            "id": "a",
+                            "parent": None,
+                            "children": ["b"],
+                            "message": {
+                                "id": "a",
+                                "author": {"role": "user"},
+                                "create_time": 1.7e9,
+                                "content": {"content_type": "text", "parts": ["hello there"]},
+                            },
+                        },
+                        "b": {
+                            "id": "b",
+                            "parent": "a",
+                            "children": [],
+                            "message": {
+                                "id": "b",
+                                "author": {"role": "assistant"},
+                                "create_time": 1.7e9 + 1,
+                                "content": {"content_type": "text", "parts": ["general kenobi"]},
+                            },
+                        },
+                    },
+                }
+            ]
+        )
+    )
+    w.import_history(export)
+    assert _wait_result(qtbot, w).startswith("Imported 1 conversation")
+    qtbot.waitUntil(lambda: w.sidebar.conversation_count() == 1, timeout=5000)
+    backup = tmp_path / "backup.sqlite3"
+    w.backup_history(backup)
+    assert _wait_result(qtbot, w) == f"Backed up to {backup}."
+    with sqlite3.connect(backup) as conn:
+        assert conn.execute("SELECT title FROM conversation").fetchall() == [("From ChatGPT",)]
+
+
+def test_a_long_import_can_be_cancelled_and_keeps_whole_conversations(
+    qtbot, services: AppServices, tmp_path: Path
+) -> None:
+    from desktop_chat.services.export import export_json
+
+    _fill(services, 400)
+    source = tmp_path / "many.json"
+    export_json(services.store.repo, None, source)
+    # Import into the same profile after deleting everything: every conversation is new again.
+    for summary in services.conversations.summaries():
+        services.store.repo.delete_conversation(summary.id)
+    w = _window(qtbot, services)
+    seen: list[tuple[int, int]] = []
+    services.history.progress.connect(lambda _job, done, total: seen.append((done, total)))
+    job = w.import_history(source)
+    qtbot.waitUntil(lambda: len(seen) >= 5, timeout=20_000)
+    services.history.cancel(job)
+    text = _wait_result(qtbot, w)
+    assert "stopped before the end" in text
+    n = len(services.conversations.summaries())
+    assert 0 < n < 400
+    for summary in services.conversations.summaries():
+        assert len(services.conversations.transcript(summary.id)) == 2, "no half conversation"
+    assert seen[-1][1] == 400
+
+
+def test_copy_conversation_as_markdown(qtbot, services: AppServices) -> None:
+    ids = _fill(services, 1)
+    w = _window(qtbot, services)
+    w.open_conversation(ids[0])
+    text = w.copy_conversation_markdown()
+    assert text is not None
+    assert text.startswith("# Chat 0")
+    assert QGuiApplication.clipboard().text() == text
+    assert "answer 0 with **bold**" in text
