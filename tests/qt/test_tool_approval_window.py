@@ -93,7 +93,6 @@ def _click(qtbot, w: MainWindow, action: str, label: str | None = None) -> None:
     assert hits, f"no {action} {label or ''} button: {[(h.action, h.label) for h in layout.hits]}"
     point = hits[0].rect.center() + view.visualRect(index).topLeft()
     assert view.viewport().rect().contains(point), "the button is on screen"
-    qtbot.mouseMove(view.viewport(), point)
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(point))
 
 

@@ -113,14 +113,20 @@ def test_a_reader_scrolled_up_is_not_moved_by_the_stream(
     view = _view(qtbot, services, conv.id)
     bar = view.verticalScrollBar()
     services.chat.send(conv.id, "Go on.")
-    run(aloop, until(lambda: len(_last(view).message.text) > 300))
-    view.executeDelayedItemsLayout()  # (no processEvents outside the loop while a task streams)
-    bar.setValue(bar.maximum() - 900)
-    index = view.indexAt(view.viewport().rect().topLeft())
-    message = view.transcript_model.message_at(index.row())
-    top = view.visualRect(index).top()
-    run(aloop, services.chat.wait(conv.id))
-    run(aloop, until(lambda: _last(view).message.response.status is ResponseStatus.DONE))  # type: ignore[union-attr]
+
+    async def scroll_up_while_it_streams() -> tuple[Any, int]:
+        # All of it on the running loop: the stream's task never resumes outside it.
+        await until(lambda: len(_last(view).message.text) > 300)
+        view.executeDelayedItemsLayout()
+        bar.setValue(bar.maximum() - 900)
+        index = view.indexAt(view.viewport().rect().topLeft())
+        shown = view.transcript_model.message_at(index.row())
+        at = view.visualRect(index).top()
+        await services.chat.wait(conv.id)
+        await until(lambda: _last(view).message.response.status is ResponseStatus.DONE)  # type: ignore[union-attr]
+        return shown, at
+
+    message, top = run(aloop, scroll_up_while_it_streams())
     settle(view)
     assert message is not None
     row = view.transcript_model.row_of(message.id)
