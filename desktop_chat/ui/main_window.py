@@ -41,6 +41,17 @@ from desktop_chat.ui.transcript_view import TranscriptView
 
 log = logging.getLogger(__name__)
 
+
+def query_terms(query: str) -> tuple[str, ...]:
+    """The words of a search to mark in the message: phrases whole, no -excluded words, prefixes bare."""
+    import re
+
+    phrases = re.findall(r'"([^"]+)"', query)
+    rest = re.sub(r'"[^"]*"', " ", query)
+    words = [w.rstrip("*") for w in rest.split() if not w.startswith("-") and w.rstrip("*")]
+    return tuple(t for t in (*phrases, *words) if len(t) >= 2)
+
+
 NO_PROVIDER_HINT = "Add a model provider to start chatting."
 NO_MODEL_HINT = "Choose a model in the header to start chatting."
 REVIEW_HINT = "Read-only review: a copy of the file is shown; sending is off and nothing is saved to it."
@@ -433,7 +444,7 @@ class MainWindow(QMainWindow):
         panel.show_for()
         return panel
 
-    def open_hit(self, conversation_id: int, message_id: int, _query: str = "") -> bool:
+    def open_hit(self, conversation_id: int, message_id: int, query: str = "") -> bool:
         """Open a conversation at a message (switching to its branch if needed), scrolled to and tinted."""
         if not self.sidebar.is_shown(conversation_id):
             self.sidebar.clear_filter()
@@ -442,7 +453,7 @@ class MainWindow(QMainWindow):
         branch = {m.id for m in self._services.conversations.transcript(conversation_id)}
         if message_id not in branch:
             self._services.conversations.switch_branch(message_id)
-        return self.transcript.reveal(message_id)
+        return self.transcript.reveal(message_id, terms=query_terms(query))
 
     def open_find(self) -> None:
         """Ctrl+F: find in the open conversation."""
@@ -452,7 +463,8 @@ class MainWindow(QMainWindow):
         self.find_bar.open_on(self._services.conversations.transcript(self._current_id))
 
     def _find_go_to(self, message_id: int) -> None:
-        self.transcript.reveal(message_id)
+        text = self.find_bar.field.text().strip()
+        self.transcript.reveal(message_id, terms=(text,) if text else ())
 
     def _find_closed(self) -> None:
         self.transcript_model.set_highlight(None)

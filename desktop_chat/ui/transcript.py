@@ -122,6 +122,7 @@ class TranscriptRow:
     note: str | None = None  # transient state: "Rate limited. Retrying in 5 s"
     approvals: dict[str, ApprovalRequest] = field(default_factory=dict)  # calls waiting for a yes or no
     highlighted: bool = False  # a search hit being shown
+    highlight_terms: tuple[str, ...] = ()  # its words to mark
     version: int = 0
 
     def tool_status(self, call_id: str) -> ToolStatus:
@@ -359,12 +360,14 @@ class TranscriptModel(QAbstractListModel):
                     self._tools_dirty.add(row.message.id)
                     self._changed(row, [Qt.ItemDataRole.DisplayRole, ROW_ROLE])
 
-    def set_highlight(self, message_id: int | None) -> None:
-        """Tint one message (a search hit); None clears it."""
+    def set_highlight(self, message_id: int | None, terms: tuple[str, ...] = ()) -> None:
+        """Tint one message (a search hit) and mark `terms` in it; None clears it."""
         for row in self._rows:
             want = row.message.id == message_id
-            if row.highlighted != want:
+            new_terms = terms if want else ()
+            if row.highlighted != want or row.highlight_terms != new_terms:
                 row.highlighted = want
+                row.highlight_terms = new_terms
                 self._changed(row)
 
     def pending_approval(self, message_id: int) -> ApprovalRequest | None:

@@ -28,6 +28,7 @@ from PySide6.QtGui import (
     QFontMetrics,
     QPainter,
     QPalette,
+    QTextCharFormat,
     QTextDocument,
     QTextOption,
 )
@@ -702,7 +703,10 @@ class MessageLayout:
                 ctx.painter.setPen(Qt.PenStyle.NoPen)
                 ctx.painter.setBrush(self._st.card_border)
                 ctx.painter.drawRoundedRect(QRectF(at.x() + 2, y, 3, rb.height), 1.5, 1.5)
-            _draw_doc(ctx.painter, rb.doc, QPointF(at.x(), y), color, clip.translated(-at.x(), -y))
+            terms = self._row.highlight_terms if self._row is not None and self._row.highlighted else ()
+            _draw_doc(
+                ctx.painter, rb.doc, QPointF(at.x(), y), color, clip.translated(-at.x(), -y), terms=terms
+            )
 
     def _paint_code(self, ctx: _Ctx, rb: RenderedBlock, y: int) -> None:
         style, painter = self._st, ctx.painter
@@ -860,7 +864,13 @@ def stop_note(message: Message) -> str:
 
 
 def _draw_doc(
-    painter: QPainter, doc: QTextDocument, at: QPointF, color: QColor, clip: QRect | None = None
+    painter: QPainter,
+    doc: QTextDocument,
+    at: QPointF,
+    color: QColor,
+    clip: QRect | None = None,
+    *,
+    terms: tuple[str, ...] = (),
 ) -> None:
     painter.save()
     painter.translate(at)
@@ -870,5 +880,30 @@ def _draw_doc(
     context.palette = palette
     if clip is not None:
         context.clip = QRectF(clip)
+    if terms:
+        context.selections = _term_selections(doc, terms)
     doc.documentLayout().draw(painter, context)
     painter.restore()
+
+
+HIT_BG = QColor("#fff3a8")
+HIT_FG = QColor("#000000")
+
+
+def _term_selections(
+    doc: QTextDocument, terms: tuple[str, ...]
+) -> list[QAbstractTextDocumentLayout.Selection]:
+    """Every occurrence of the terms (ignoring case), marked like a search hit."""
+    fmt = QTextCharFormat()
+    fmt.setBackground(HIT_BG)
+    fmt.setForeground(HIT_FG)
+    out: list[QAbstractTextDocumentLayout.Selection] = []
+    for term in terms:
+        cursor = doc.find(term, 0)
+        while not cursor.isNull() and len(out) < 500:
+            selection = QAbstractTextDocumentLayout.Selection()
+            selection.cursor = cursor
+            selection.format = fmt
+            out.append(selection)
+            cursor = doc.find(term, cursor)
+    return out

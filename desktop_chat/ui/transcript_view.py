@@ -284,7 +284,7 @@ class TranscriptView(QListView):
             self.anchor_on(message_id)
             self._model.set_expanded(message_id, part, not self._model.is_expanded(message_id, part))
 
-    def reveal(self, message_id: int, *, highlight: bool = True) -> bool:
+    def reveal(self, message_id: int, *, highlight: bool = True, terms: tuple[str, ...] = ()) -> bool:
         """Scroll to a message of the branch (loading older pages as needed), select and tint it."""
         while self._model.row_of(message_id) is None and self._model.load_older():
             pass
@@ -297,7 +297,7 @@ class TranscriptView(QListView):
         self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop)
         self.setCurrentIndex(index)
         if highlight:
-            self._model.set_highlight(message_id)
+            self._model.set_highlight(message_id, terms)
         return True
 
     def _switch(self, message_id: int, sibling_id: int) -> None:

@@ -61,6 +61,10 @@ def main() -> int:
         painter.drawPixmap(panel.geometry().topLeft() - window.geometry().topLeft(), panel.grab())
         painter.end()
         shot.save(str(out))
+        panel.results.setCurrentIndex(panel.model.index(1))
+        panel._open_current()  # Enter: the conversation at the hit, its words marked
+        _wait(400)
+        window.grab().save(str(out.with_name(out.stem + "-opened.png")))
         panel.close()
         window.close()
         services.shutdown()

@@ -79,6 +79,7 @@ def test_ctrl_k_searches_everything_and_enter_opens_the_hit_on_its_branch(
     state = w.transcript_model.row_at(row)
     assert state is not None
     assert state.highlighted
+    assert state.highlight_terms == ("lisbon",), "the words of the hit are marked in the message"
     assert w.transcript.currentIndex().row() == row
 
 
@@ -157,3 +158,16 @@ def test_ctrl_f_finds_in_the_open_conversation(qtbot, services: AppServices) -> 
         for r in (w.transcript_model.row_at(i) for i in range(w.transcript_model.rowCount()))
         if r
     )
+
+
+def test_query_terms_and_their_marks_in_a_rendered_message() -> None:
+    from PySide6.QtGui import QTextDocument
+
+    from desktop_chat.ui.main_window import query_terms
+    from desktop_chat.ui.transcript_layout import _term_selections
+
+    assert query_terms('"spring trip" lisbon -porto sourd* a') == ("spring trip", "lisbon", "sourd")
+    doc = QTextDocument()
+    doc.setPlainText("A Spring trip to Lisbon; lisbon again, and Porto.")
+    marks = _term_selections(doc, ("spring trip", "lisbon"))
+    assert [m.cursor.selectedText() for m in marks] == ["Spring trip", "Lisbon", "lisbon"]
