@@ -40,3 +40,10 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache
+
+# `make package`: the Linux bundle (PyInstaller onedir in dist/desktop-chat/, smoke-tested) and the .deb
+# (dist/desktop-chat_<version>_amd64.deb). PyInstaller is installed into .venv for this target only.
+.PHONY: package
+package: $(STAMP)
+	$(BIN)/python -m pip install --quiet "pyinstaller>=6.10"
+	$(BIN)/python packaging/build.py

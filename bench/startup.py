@@ -1,6 +1,6 @@
 """Start-up benchmark: process start to the main window's first paint, under Xvfb.
 
-    python bench/startup.py [--runs 7] [--cold-runs 3] [--offscreen] [--data-dir DIR]
+    python bench/startup.py [--runs 7] [--cold-runs 3] [--offscreen] [--data-dir DIR] [--command CMD]
 
 Each run starts `python -m desktop_chat --temp-basedir` (an empty profile; or `--data-dir DIR`, a
 returning user whose last conversation opens) with DESKTOP_CHAT_STARTUP_PROBE=1: on its first paint the
@@ -9,7 +9,9 @@ and its RSS, then quits. Warm runs follow one discarded run; cold runs drop the 
 root: otherwise `first_paint_ms_cold` is null). Bytecode is cached as in an installed app (the discarded
 run writes it even when the shell sets PYTHONDONTWRITEBYTECODE). Without DISPLAY an Xvfb server is
 started for the run (the xcb platform, as a person's desktop would use); `--offscreen` uses Qt's
-offscreen platform.
+offscreen platform. `--command "dist/desktop-chat/desktop-chat"` times that command instead of
+`python -m desktop_chat` (e.g. the PyInstaller build; split like a shell would, the profile arguments
+are appended).
 
 The last stdout line is one JSON object.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -53,11 +56,13 @@ def _drop_caches() -> bool:
     return True
 
 
-def one_run(env: dict[str, str], where: list[str]) -> dict[str, float | int]:
+def one_run(
+    env: dict[str, str], where: list[str], command: list[str] | None = None
+) -> dict[str, float | int]:
     """Start the app once; the first paint's delay (ms), openai imported (0/1), RSS (KiB)."""
     started = time.monotonic()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "desktop_chat", *where],
+        [*(command or [sys.executable, "-m", "desktop_chat"]), *where],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -96,7 +101,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DIR",
         help="start on this profile (a returning user: its last conversation opens) instead of an empty one",
     )
+    parser.add_argument(
+        "--command",
+        metavar="CMD",
+        help="start this instead of `python -m desktop_chat` (e.g. dist/desktop-chat/desktop-chat)",
+    )
     args = parser.parse_args(argv)
+    command = shlex.split(args.command) if args.command else None
     where = ["--data-dir", args.data_dir] if args.data_dir else ["--temp-basedir"]
 
     env = dict(os.environ, DESKTOP_CHAT_STARTUP_PROBE="1", PYTHONUNBUFFERED="1")
@@ -117,13 +128,13 @@ def main(argv: list[str] | None = None) -> int:
         env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb")
         platform = f"xcb on Xvfb {display}"
     try:
-        one_run(env, where)  # discarded: fills the page cache
-        warm = [one_run(env, where) for _ in range(args.runs)]
+        one_run(env, where, command)  # discarded: fills the page cache
+        warm = [one_run(env, where, command) for _ in range(args.runs)]
         cold: list[dict[str, float | int]] = []
         for _ in range(args.cold_runs):
             if not _drop_caches():
                 break
-            cold.append(one_run(env, where))
+            cold.append(one_run(env, where, command))
     finally:
         if xvfb is not None:
             xvfb.terminate()
@@ -131,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     warm_ms = [float(r["ms"]) for r in warm]
     cold_ms = [float(r["ms"]) for r in cold]
     result = {
+        "command": args.command or "python -m desktop_chat",
         "platform": platform,
         "profile": "data-dir" if args.data_dir else "empty (--temp-basedir)",
         "first_paint_ms_warm": round(statistics.median(warm_ms), 1),

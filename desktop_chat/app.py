@@ -77,6 +77,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="quit by itself after SECONDS (for scripted checks)",
     )
     parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
+    desktop = parser.add_mutually_exclusive_group()
+    desktop.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help="add Desktop Chat to this user's application menu (Linux: an XDG desktop entry and icons "
+        "starting this installation) and exit",
+    )
+    desktop.add_argument(
+        "--uninstall-desktop-entry",
+        action="store_true",
+        help="remove what --install-desktop-entry added and exit",
+    )
     parser.add_argument(
         "--mcp-config",
         metavar="FILE",
@@ -599,6 +611,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return cli_main(arguments)
     args = parse_args(arguments)
+    if args.install_desktop_entry or args.uninstall_desktop_entry:  # headless: files only, no Qt
+        from desktop_chat import desktop_entry
+
+        return desktop_entry.main(remove=args.uninstall_desktop_entry)
     if args.smoke:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # the real window, on no screen
     if not _has_display():

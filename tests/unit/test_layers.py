@@ -25,6 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "app": {"*"},
     "cli": {"app", "services", "storage", "domain", "paths", "settings", "secrets"},
     "__main__": {"app"},
+    "desktop_entry": set(),  # --install-desktop-entry: files only, before any Qt
     "__init__": set(),
 }
 # third-party modules each layer must never import (prefix match)
@@ -39,6 +40,7 @@ FORBIDDEN_EXTERNAL: dict[str, tuple[str, ...]] = {
     "services": ("PySide6.QtWidgets", "PySide6.QtGui", "qasync", "peewee", "playhouse", "openai"),
     "ui": ("peewee", "playhouse", "openai", "keyring"),
     "cli": ("PySide6.QtWidgets", "PySide6.QtGui", "qasync"),  # headless: runs without a display
+    "desktop_entry": ("PySide6", "peewee", "openai", "qasync"),  # headless too
 }
 
 
