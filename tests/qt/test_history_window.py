@@ -118,27 +118,23 @@ def test_import_shows_in_the_list_and_backup_is_a_working_database(
 def test_a_long_import_can_be_cancelled_and_keeps_whole_conversations(
     qtbot, services: AppServices, tmp_path: Path
 ) -> None:
-    from desktop_chat.services.export import export_json
+    from tests.helpers.export_samples import chatgpt_bulk
 
-    _fill(services, 400)
     source = tmp_path / "many.json"
-    export_json(services.store.repo, None, source)
-    # Import into the same profile after deleting everything: every conversation is new again.
-    for summary in services.conversations.summaries():
-        services.store.repo.delete_conversation(summary.id)
+    source.write_text(json.dumps(chatgpt_bulk(4000, turns=2)))  # about 4 s to import: time to cancel
     w = _window(qtbot, services)
     seen: list[tuple[int, int]] = []
     services.history.progress.connect(lambda _job, done, total: seen.append((done, total)))
     job = w.import_history(source)
-    qtbot.waitUntil(lambda: len(seen) >= 5, timeout=20_000)
+    qtbot.waitUntil(lambda: len(seen) >= 1, timeout=20_000)
     services.history.cancel(job)
     text = _wait_result(qtbot, w)
     assert "stopped before the end" in text
     n = len(services.conversations.summaries())
-    assert 0 < n < 400
-    for summary in services.conversations.summaries():
-        assert len(services.conversations.transcript(summary.id)) == 2, "no half conversation"
-    assert seen[-1][1] == 400
+    assert 0 < n < 4000
+    sizes = {len(services.conversations.transcript(s.id)) for s in services.conversations.summaries()}
+    assert sizes == {4}, "every imported conversation is whole"
+    assert seen[-1][1] == 4000
 
 
 def test_copy_conversation_as_markdown(qtbot, services: AppServices) -> None:
