@@ -64,6 +64,8 @@ class RecordingProxy:
     upstream: tuple[str, int]
     seen: list[tuple[str, str]] = field(default_factory=list)  # (request line, Host header)
     port: int = 0
+    _writers: set[asyncio.StreamWriter] = field(default_factory=set)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     @contextlib.asynccontextmanager
     async def serving(self) -> AsyncIterator[RecordingProxy]:
@@ -73,7 +75,15 @@ class RecordingProxy:
             yield self
         finally:
             server.close()
+            for _ in range(3):  # a connection accepted just now gets its handler (and is tracked)
+                await asyncio.sleep(0)
+            for writer in list(self._writers):  # Python 3.11 leaves client connections open
+                writer.transport.abort()
+            if self._tasks:
+                await asyncio.gather(*self._tasks, return_exceptions=True)
             await server.wait_closed()
+            for _ in range(3):  # let the transports' connection_lost callbacks close the sockets
+                await asyncio.sleep(0)
 
     @property
     def url(self) -> str:
@@ -81,6 +91,10 @@ class RecordingProxy:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         upstream: asyncio.StreamWriter | None = None
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        self._writers.add(writer)
         try:
             head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
             request_line, *header_lines = head.split("\r\n")[:-2]
@@ -110,6 +124,8 @@ class RecordingProxy:
         except (OSError, asyncio.IncompleteReadError):
             pass
         finally:
+            self._writers.discard(writer)
+            self._tasks.discard(task)
             for w in (upstream, writer):
                 if w is not None:
                     w.close()
