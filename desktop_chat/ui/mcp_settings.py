@@ -42,7 +42,7 @@ from desktop_chat.services.mcp import McpServerConfig, ServerState, ServerStatus
 from desktop_chat.services.providers import KeychainError, format_headers, parse_headers
 from desktop_chat.settings import ALWAYS_ALLOWED_TOOLS, DISABLED_TOOLS
 from desktop_chat.ui.jobs import Jobs
-from desktop_chat.ui.widgets import StatusLabel, status_colour
+from desktop_chat.ui.widgets import StatusLabel, open_question, status_colour, unsaved_changes_box
 
 STDIO, HTTP = "stdio", "http"
 TRANSPORTS = ((STDIO, "Command (stdio)"), (HTTP, "URL (streamable HTTP)"))
@@ -864,21 +864,12 @@ class ToolsPage(QWidget):
                 self._mcp.remove_server(name)
                 self._refresh()
 
-        self._ask(box, answered)
+        open_question(self, box, answered)
 
     def ask_unsaved(self, then: Callable[[], None]) -> None:
         """Ask whether to save the changed server; then run `then` (unless cancelled)."""
         name = self.name_edit.text().strip() or "this server"
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Unsaved changes",
-            f"Save the changes to {name}?",
-            QMessageBox.StandardButton.Save
-            | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel,
-            self,
-        )
-        box.setObjectName("unsavedServerBox")
+        box = unsaved_changes_box(self, name, "unsavedServerBox")
 
         def answered(button: int) -> None:
             if button == QMessageBox.StandardButton.Save:
@@ -893,20 +884,7 @@ class ToolsPage(QWidget):
                 return
             then()
 
-        self._ask(box, answered)
-
-    def _ask(self, box: QMessageBox, answered: Callable[[int], None]) -> None:
-        if self.question is not None:
-            self.question.reject()
-        self.question = box
-
-        def finished(result: int) -> None:
-            self.question = None
-            box.deleteLater()
-            answered(result)
-
-        box.finished.connect(finished)
-        box.open()
+        open_question(self, box, answered)
 
     def start_server(self) -> None:
         """Start (or restart) the selected server in the background; the result shows below."""

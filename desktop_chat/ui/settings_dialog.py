@@ -62,7 +62,7 @@ from desktop_chat.settings import (
 from desktop_chat.ui.jobs import Jobs
 from desktop_chat.ui.mcp_settings import ToolsPage
 from desktop_chat.ui.theme import FONT_SIZE_RANGE
-from desktop_chat.ui.widgets import StatusLabel
+from desktop_chat.ui.widgets import StatusLabel, open_question, unsaved_changes_box
 
 log = logging.getLogger(__name__)
 
@@ -517,16 +517,7 @@ class ProvidersPage(QWidget):
     def ask_unsaved(self, then: Callable[[], None]) -> None:
         """Ask whether to save the changed profile; then run `then` (unless cancelled)."""
         name = self.name_edit.text().strip() or "this provider"
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Unsaved changes",
-            f"Save the changes to {name}?",
-            QMessageBox.StandardButton.Save
-            | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel,
-            self,
-        )
-        box.setObjectName("unsavedChangesBox")
+        box = unsaved_changes_box(self, name, "unsavedChangesBox")
 
         def answered(button: int) -> None:
             if button == QMessageBox.StandardButton.Save:
@@ -542,20 +533,7 @@ class ProvidersPage(QWidget):
                 return
             then()
 
-        self._ask(box, answered)
-
-    def _ask(self, box: QMessageBox, answered: Callable[[int], None]) -> None:
-        if self.question is not None:
-            self.question.reject()
-        self.question = box
-
-        def finished(result: int) -> None:
-            self.question = None
-            box.deleteLater()
-            answered(result)
-
-        box.finished.connect(finished)
-        box.open()
+        open_question(self, box, answered)
 
     def delete_current(self) -> None:
         """Delete the selected profile and its key (after asking); a new one is just dropped."""
@@ -593,7 +571,7 @@ class ProvidersPage(QWidget):
                 self._dirty = False
                 self._providers.delete(profile.id)
 
-        self._ask(box, answered)
+        open_question(self, box, answered)
 
     def remove_key(self) -> None:
         """Remove the saved key from the keychain (after asking)."""
@@ -629,7 +607,7 @@ class ProvidersPage(QWidget):
                 self._show_key_state(self._providers.get(profile.id), None)
                 self._update_buttons()
 
-        self._ask(box, answered)
+        open_question(self, box, answered)
 
     def test_connection(self) -> None:
         """Try the endpoint as the form describes it, in the background; the result shows below."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 from desktop_chat.ui.theme import is_dark
 
@@ -60,3 +63,33 @@ class StatusLabel(QLabel):
                 self.setStyleSheet(sheet)
             finally:
                 self._recolouring = False
+
+
+def unsaved_changes_box(parent: QWidget, name: str, object_name: str) -> QMessageBox:
+    """ "Save the changes to NAME?" with Save, Discard and Cancel."""
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        "Unsaved changes",
+        f"Save the changes to {name}?",
+        QMessageBox.StandardButton.Save
+        | QMessageBox.StandardButton.Discard
+        | QMessageBox.StandardButton.Cancel,
+        parent,
+    )
+    box.setObjectName(object_name)
+    return box
+
+
+def open_question(owner: Any, box: QMessageBox, answered: Callable[[int], None]) -> None:
+    """Show `box` (not modal) as `owner.question`, rejecting one still open; `answered(result)` after."""
+    if owner.question is not None:
+        owner.question.reject()
+    owner.question = box
+
+    def finished(result: int) -> None:
+        owner.question = None
+        box.deleteLater()
+        answered(result)
+
+    box.finished.connect(finished)
+    box.open()
