@@ -138,13 +138,26 @@ def warm_up() -> None:
     with _warm_lock:  # one thread imports; another caller waits (two importing pydantic at once break it)
         if _warmed.is_set():
             return
-        import httpx2  # noqa: F401
-        import openai
-        import openai.resources.chat.completions.completions
-        import openai.resources.models  # noqa: F401
-
+        for attempt in range(3):
+            try:
+                _import_http_stack()
+                break
+            except ImportError:
+                # PySide's import hook inspects modules as they load; inside pydantic that can trigger one
+                # of pydantic's lazy imports half-way ("partially initialized module"), now and then. The
+                # failed modules are dropped from sys.modules, so importing again completes.
+                if attempt == 2:
+                    raise
+                log.info("Importing the HTTP stack failed once; trying again", exc_info=True)
         tls_context()
         _warmed.set()
+
+
+def _import_http_stack() -> None:
+    import httpx2  # noqa: F401
+    import openai
+    import openai.resources.chat.completions.completions
+    import openai.resources.models  # noqa: F401
 
 
 _warmed = threading.Event()
