@@ -96,6 +96,12 @@ def _click(qtbot, w: MainWindow, action: str, label: str | None = None) -> None:
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(point))
 
 
+async def _in_loop(action: Callable[[], object]) -> None:
+    """Do a UI action while the loop runs: a task it wakes must never resume outside the loop."""
+    action()
+    await asyncio.sleep(0)
+
+
 def _waiting(w: MainWindow) -> bool:
     message = w.transcript_model.message_at(_answer_row(w))
     return message is not None and w.transcript_model.pending_approval(message.id) is not None
@@ -126,7 +132,7 @@ def test_allow_once_from_the_transcript_runs_the_call_with_the_arguments_shown(
     assert len(shown) == 1
     assert '"hello from the model"' in shown[0], "the full arguments are shown"
     assert "Allow testtools__echo to run?" in shown[0]
-    _click(qtbot, w, "approve", "Allow once")
+    run(aloop, _in_loop(lambda: _click(qtbot, w, "approve", "Allow once")))
     run(aloop, services.chat.wait(conv_id), timeout=60)
     (execution,) = _executions(services, conv_id)
     assert execution.status is ToolStatus.SUCCEEDED
@@ -150,7 +156,7 @@ def test_deny_tells_the_model_the_user_declined(
     llm_server.enqueue(_tool_round("c1", ECHO, {"text": "secret"}), text_script("Understood, I will not."))
     conv_id = _send(qtbot, w, "Echo a secret")
     run(aloop, _until(lambda: _waiting(w)), timeout=60)
-    _click(qtbot, w, "approve", "Deny")
+    run(aloop, _in_loop(lambda: _click(qtbot, w, "approve", "Deny")))
     run(aloop, services.chat.wait(conv_id), timeout=60)
     (execution,) = _executions(services, conv_id)
     assert execution.status is ToolStatus.CANCELLED
@@ -171,11 +177,11 @@ def test_cancel_from_the_status_widget_stops_a_running_call_and_it_never_stays_r
     conv_id = _send(qtbot, w, "Hang")
     run(aloop, _until(lambda: _waiting(w)), timeout=60)
     w.transcript.setFocus()
-    qtbot.keyClick(w.transcript, Qt.Key.Key_Y)  # Y: allow once, from the keyboard
+    run(aloop, _in_loop(lambda: qtbot.keyClick(w.transcript, Qt.Key.Key_Y)))  # Y: allow once, by keyboard
     row_of = lambda: w.transcript_model.row_at(_answer_row(w))  # noqa: E731
     run(aloop, _until(lambda: row_of().tool_status("c1") is ToolStatus.RUNNING), timeout=60)  # type: ignore[union-attr]
     run(aloop, asyncio.sleep(0.3))
-    _click(qtbot, w, "cancel_tool", "Cancel")
+    run(aloop, _in_loop(lambda: _click(qtbot, w, "cancel_tool", "Cancel")))
     run(aloop, services.chat.wait(conv_id), timeout=60)
     (execution,) = _executions(services, conv_id)
     assert execution.status is ToolStatus.CANCELLED
@@ -209,10 +215,18 @@ def test_a_dropped_text_file_can_be_read_by_the_model_after_approval(
     qtbot.keyClick(w.composer, Qt.Key.Key_Return)
     conv_id = w.current_conversation_id()
     assert conv_id is not None
+    handled: set[int] = set()
+
+    def next_question() -> Any:
+        waiting = [p for p in services.chat.pending_approvals(conv_id) if p.execution_id not in handled]
+        row = w.transcript_model.row_at(_answer_row(w))
+        shown = row is not None and waiting and waiting[0].call_id in row.approvals
+        return waiting[0] if shown else None
+
     for _ in range(2):
-        run(aloop, _until(lambda: _waiting(w)), timeout=60)
-        _click(qtbot, w, "approve", "Allow once")
-        run(aloop, _until(lambda: not _waiting(w) or len(_executions(services, conv_id)) == 2), timeout=60)
+        run(aloop, _until(next_question), timeout=60)
+        handled.add(next_question().execution_id)
+        run(aloop, _in_loop(lambda: _click(qtbot, w, "approve", "Allow once")))
     run(aloop, services.chat.wait(conv_id), timeout=60)
     first, second = _executions(services, conv_id)
     assert first.status is ToolStatus.SUCCEEDED
