@@ -64,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from desktop_chat.services.conversations import ConversationService
     from desktop_chat.storage import open_store
-    from desktop_chat.ui.conversation_list import ConversationListModel
-    from desktop_chat.ui.sidebar import ConversationSidebar
+    from desktop_chat.ui.sidebar.conversation_list import ConversationListModel
+    from desktop_chat.ui.sidebar.pane import ConversationSidebar
 
     app = QApplication.instance() or QApplication(sys.argv)
     n = args.conversations

@@ -65,7 +65,7 @@ async def _stream(args: argparse.Namespace, base_url: str, data: Path) -> dict[s
     from desktop_chat.services.app_services import AppServices
     from desktop_chat.settings import AUTO_TITLE, Settings
     from desktop_chat.storage import open_store
-    from desktop_chat.ui.transcript import TranscriptModel
+    from desktop_chat.ui.transcript.model import TranscriptModel
 
     store = open_store(data / "bench.sqlite3")
     if args.wal_autocheckpoint is not None:

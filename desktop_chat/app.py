@@ -344,7 +344,7 @@ def run(args: argparse.Namespace, paths: AppPaths, redactor: Redactor) -> int:
     app = _create_app()
     reporter = ErrorReporter(redactor)
     reporter.install()
-    from desktop_chat.ui.gc_guard import GuiThreadCollector
+    from desktop_chat.ui.common.gc_guard import GuiThreadCollector
 
     collector = GuiThreadCollector(app)  # worker threads must never delete Qt objects
     # From here on SIGTERM/SIGINT quit cleanly, even if they arrive before the loop runs.
@@ -397,8 +397,8 @@ def _run_store_and_window(
         for problem in skipped:
             log.warning("Skipped an MCP server of %s: %s", args.mcp_config, problem)
     try:
-        from desktop_chat.ui.first_paint import AfterFirstPaint
-        from desktop_chat.ui.theme import ThemeManager
+        from desktop_chat.ui.common.first_paint import AfterFirstPaint
+        from desktop_chat.ui.common.theme import ThemeManager
 
         ThemeManager(app, services.settings)  # theme and text size, before the first paint; lives with app
         window = MainWindow(services, review=str(review) if review is not None else None)
@@ -581,7 +581,7 @@ async def _scripted(window: object, services: object, args: argparse.Namespace) 
     """Point the app at --base-url/--model; with --smoke, chat once and return the exit code."""
     from desktop_chat.services.app_services import AppServices
     from desktop_chat.ui.main_window import MainWindow
-    from desktop_chat.ui.scripted import smoke
+    from desktop_chat.ui.smoke_runner import smoke
 
     assert isinstance(window, MainWindow)
     assert isinstance(services, AppServices)

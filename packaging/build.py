@@ -36,7 +36,7 @@ QT_LIBS = {
     "Core": "imported by the app",
     "Gui": "imported by the app",
     "Widgets": "imported by the app",
-    "Test": "QTest types into the real window in --smoke runs (desktop_chat/ui/scripted.py)",
+    "Test": "QTest types into the real window in --smoke runs (desktop_chat/ui/smoke_runner.py)",
     "DBus": "linked by QtGui; the IBus input context and the XDG portal theme use it",
     "XcbQpa": "the xcb (X11) platform plugin",
     "Svg": "the SVG icon engine and image format (the app icon)",

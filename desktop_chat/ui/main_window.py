@@ -31,13 +31,13 @@ from desktop_chat.settings import (
     SPLITTER_STATE,
     WINDOW_GEOMETRY,
 )
+from desktop_chat.ui.common.resources import app_icon
 from desktop_chat.ui.composer import Composer
-from desktop_chat.ui.find_bar import FindBar
 from desktop_chat.ui.model_picker import ModelPicker
-from desktop_chat.ui.resources import app_icon
-from desktop_chat.ui.sidebar import ConversationSidebar
-from desktop_chat.ui.transcript import TranscriptModel
-from desktop_chat.ui.transcript_view import TranscriptView
+from desktop_chat.ui.search.find_bar import FindBar
+from desktop_chat.ui.sidebar.pane import ConversationSidebar
+from desktop_chat.ui.transcript.model import TranscriptModel
+from desktop_chat.ui.transcript.view import TranscriptView
 
 log = logging.getLogger(__name__)
 
@@ -435,7 +435,7 @@ class MainWindow(QMainWindow):
 
     def open_search(self) -> QWidget:
         """Ctrl+K: search every conversation (one panel, reused); returns it."""
-        from desktop_chat.ui.search_panel import SearchPanel
+        from desktop_chat.ui.search.panel import SearchPanel
 
         panel = self.findChild(SearchPanel)
         if panel is None:
@@ -617,7 +617,7 @@ class MainWindow(QMainWindow):
         if self.review:
             self._show_note(REVIEW_HINT)
             return self
-        from desktop_chat.ui.settings_dialog import SettingsDialog
+        from desktop_chat.ui.settings.dialog import SettingsDialog
 
         dialog = next((d for d in self.findChildren(SettingsDialog) if d.isVisible()), None)
         if dialog is None:
@@ -632,7 +632,7 @@ class MainWindow(QMainWindow):
 
     def open_conversation_settings(self) -> QWidget | None:
         """Show the open conversation's settings (system prompt, temperature, max tokens); returns it."""
-        from desktop_chat.ui.conversation_settings import ConversationSettingsDialog
+        from desktop_chat.ui.settings.conversation import ConversationSettingsDialog
 
         if self._current_id is None:
             self._show_note("Open a conversation first.")

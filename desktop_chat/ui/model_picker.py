@@ -14,7 +14,7 @@ from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import QComboBox, QCompleter, QHBoxLayout, QLineEdit, QWidget
 
 from desktop_chat.services.providers import ProviderService
-from desktop_chat.ui.jobs import Jobs, noop
+from desktop_chat.ui.common.widget_tasks import Jobs, noop
 
 LISTING = "Listing the models of {name}…"
 

@@ -31,8 +31,8 @@ from desktop_chat.services.providers import (
     Preset,
     ProviderService,
 )
-from desktop_chat.ui.jobs import Jobs
-from desktop_chat.ui.widgets import StatusLabel
+from desktop_chat.ui.common.widget_tasks import Jobs
+from desktop_chat.ui.common.widgets import StatusLabel
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ def main() -> int:
     from desktop_chat.settings import Settings
     from desktop_chat.storage import open_store
     from desktop_chat.ui.main_window import MainWindow
-    from desktop_chat.ui.search_panel import SearchPanel
+    from desktop_chat.ui.search.panel import SearchPanel
     from tests.helpers.demo_history import fill
 
     with tempfile.TemporaryDirectory(prefix="search-shot-") as tmp:

@@ -32,9 +32,9 @@ from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.mcp import McpServerConfig
 from desktop_chat.settings import ALWAYS_ALLOWED_TOOLS, LAST_CONVERSATION, THEME, Settings
 from desktop_chat.storage import database_path, open_store
+from desktop_chat.ui.common.theme import ThemeManager
 from desktop_chat.ui.main_window import MainWindow
-from desktop_chat.ui.settings_dialog import SettingsDialog
-from desktop_chat.ui.theme import ThemeManager
+from desktop_chat.ui.settings.dialog import SettingsDialog
 from desktop_chat.ui.welcome import WelcomeDialog
 from tests.helpers.demo_history import fill
 from tests.helpers.llm_server import LLMServer

@@ -45,8 +45,8 @@ async def _shoot(out: Path, data: Path) -> None:
     from desktop_chat.services.app_services import AppServices
     from desktop_chat.settings import ALWAYS_ALLOWED_TOOLS, AUTO_TITLE, MCP_SERVERS, Settings
     from desktop_chat.storage import open_store
+    from desktop_chat.ui.common.theme import ThemeManager
     from desktop_chat.ui.main_window import MainWindow
-    from desktop_chat.ui.theme import ThemeManager
 
     app = QApplication.instance()
     assert isinstance(app, QApplication)

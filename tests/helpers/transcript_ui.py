@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QApplication
 
 from desktop_chat.domain import ResponsePatch, ResponseStatus, ToolCall, ToolStatus, Usage
 from desktop_chat.services.app_services import AppServices
-from desktop_chat.ui.transcript_layout import Hit, MessageLayout
-from desktop_chat.ui.transcript_view import TranscriptView
+from desktop_chat.ui.transcript.layout import Hit, MessageLayout
+from desktop_chat.ui.transcript.view import TranscriptView
 
 
 def add_exchange(

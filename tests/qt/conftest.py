@@ -20,7 +20,7 @@ from desktop_chat.secrets import SecretStore
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.settings import AUTO_TITLE, READ_TIMEOUT, RETRY_ATTEMPTS, Settings
 from desktop_chat.storage import Store
-from desktop_chat.ui.gc_guard import GuiThreadCollector
+from desktop_chat.ui.common.gc_guard import GuiThreadCollector
 from tests.helpers.llm_server import LLMServer
 
 T = TypeVar("T")
@@ -82,7 +82,7 @@ def use_server(services: AppServices, server: LLMServer, model: str = "test-mode
 
 @pytest.fixture(scope="session", autouse=True)
 def _gui_thread_gc(qapp) -> Iterator[None]:
-    """As in the app: no garbage collection outside the GUI thread (see desktop_chat/ui/gc_guard.py),
+    """As in the app: no garbage collection outside the GUI thread (see desktop_chat/ui/common/gc_guard.py),
     and the imported heap frozen out of collections, so each test's collection only walks its own."""
     prepare_for_streaming()
     gc.collect()

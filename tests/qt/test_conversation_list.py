@@ -22,7 +22,8 @@ from desktop_chat.domain import ConversationSummary
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.conversations import ConversationService
 from desktop_chat.storage import Store, open_store
-from desktop_chat.ui.conversation_list import (
+from desktop_chat.ui.main_window import MainWindow
+from desktop_chat.ui.sidebar.conversation_list import (
     GROUP_LABEL_ROLE,
     ID_ROLE,
     STREAMING_ROLE,
@@ -34,8 +35,7 @@ from desktop_chat.ui.conversation_list import (
     fold,
     group_label,
 )
-from desktop_chat.ui.main_window import MainWindow
-from desktop_chat.ui.sidebar import ConversationSidebar
+from desktop_chat.ui.sidebar.pane import ConversationSidebar
 from tests.helpers.llm_server import LLMServer, text_script
 from tests.qt.conftest import run, use_server
 

@@ -7,7 +7,7 @@ import sys
 import pytest
 from PySide6.QtWidgets import QLabel
 
-from desktop_chat.ui.first_paint import AfterFirstPaint
+from desktop_chat.ui.common.first_paint import AfterFirstPaint
 
 
 def test_callbacks_run_in_order_after_the_first_paint_and_an_error_does_not_stop_the_rest(

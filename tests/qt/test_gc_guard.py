@@ -7,7 +7,7 @@ import threading
 
 from PySide6.QtCore import QObject
 
-from desktop_chat.ui.gc_guard import GuiThreadCollector
+from desktop_chat.ui.common.gc_guard import GuiThreadCollector
 
 
 class _Cycle:

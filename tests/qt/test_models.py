@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from desktop_chat.domain import ResponsePatch, ResponseStatus
 from desktop_chat.services.app_services import AppServices
-from desktop_chat.ui.conversation_list import ID_ROLE, ConversationListModel
-from desktop_chat.ui.transcript import STATUS_ROLE, TEXT_ROLE, TranscriptModel
+from desktop_chat.ui.sidebar.conversation_list import ID_ROLE, ConversationListModel
+from desktop_chat.ui.transcript.model import STATUS_ROLE, TEXT_ROLE, TranscriptModel
 
 
 def test_conversation_list_model_loads_all_and_reacts(services: AppServices, qtmodeltester) -> None:

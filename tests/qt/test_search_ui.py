@@ -10,7 +10,7 @@ from PySide6.QtTest import QTest
 from desktop_chat.domain import Role
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.ui.main_window import MainWindow
-from desktop_chat.ui.search_panel import SearchPanel
+from desktop_chat.ui.search.panel import SearchPanel
 
 
 def _history(services: AppServices) -> dict[str, int]:
@@ -164,7 +164,7 @@ def test_query_terms_and_their_marks_in_a_rendered_message() -> None:
     from PySide6.QtGui import QTextDocument
 
     from desktop_chat.ui.main_window import query_terms
-    from desktop_chat.ui.transcript_layout import _term_selections
+    from desktop_chat.ui.transcript.layout import _term_selections
 
     assert query_terms('"spring trip" lisbon -porto sourd* a') == ("spring trip", "lisbon", "sourd")
     doc = QTextDocument()

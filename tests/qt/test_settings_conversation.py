@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.settings import SYSTEM_PROMPT
-from desktop_chat.ui.conversation_settings import (
+from desktop_chat.ui.settings.conversation import (
     ConversationSettingsDialog,
     parse_max_tokens,
     parse_temperature,

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QDialog
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.settings import AUTO_TITLE, FONT_SIZE, MAX_TOOL_ROUNDS, PROXY_URL, SYSTEM_PROMPT, THEME
 from desktop_chat.ui.main_window import MainWindow
-from desktop_chat.ui.settings_dialog import SettingsDialog
+from desktop_chat.ui.settings.dialog import SettingsDialog
 
 
 def _dialog(qtbot, services: AppServices) -> SettingsDialog:

@@ -8,7 +8,7 @@ import asyncio
 import shiboken6
 from PySide6.QtWidgets import QWidget
 
-from desktop_chat.ui.jobs import Jobs
+from desktop_chat.ui.common.widget_tasks import Jobs
 from tests.helpers.settings_ui import until
 from tests.qt.conftest import run
 

@@ -17,7 +17,7 @@ from desktop_chat.secrets import SecretStore
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.settings import DEFAULT_MODEL, DEFAULT_PROFILE
 from desktop_chat.storage import Store
-from desktop_chat.ui.settings_dialog import ProvidersPage, SettingsDialog
+from desktop_chat.ui.settings.dialog import ProvidersPage, SettingsDialog
 from tests.helpers.llm_server import LLMServer, http_error
 from tests.helpers.settings_ui import app_services, click_box_button, files_containing, message_box, until
 from tests.qt.conftest import run

@@ -21,9 +21,9 @@ from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.mcp import McpServerConfig
 from desktop_chat.settings import ALWAYS_ALLOWED_TOOLS, DISABLED_TOOLS, MCP_SERVERS
 from desktop_chat.storage import Store
-from desktop_chat.ui.conversation_settings import ConversationSettingsDialog
-from desktop_chat.ui.mcp_settings import ToolsPage, parse_command, parse_env
-from desktop_chat.ui.settings_dialog import SettingsDialog
+from desktop_chat.ui.settings.conversation import ConversationSettingsDialog
+from desktop_chat.ui.settings.dialog import SettingsDialog
+from desktop_chat.ui.settings.tools_page import ToolsPage, parse_command, parse_env
 from tests.helpers.settings_ui import app_services, click_box_button, files_containing, message_box, until
 from tests.qt.conftest import run
 from tests.secret_service import SecretService

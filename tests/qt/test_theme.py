@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.settings import FONT_SIZE, THEME
-from desktop_chat.ui.theme import ThemeManager, dark_palette, is_dark, light_palette
-from desktop_chat.ui.widgets import StatusLabel
+from desktop_chat.ui.common.theme import ThemeManager, dark_palette, is_dark, light_palette
+from desktop_chat.ui.common.widgets import StatusLabel
 
 Role = QPalette.ColorRole
 

@@ -18,7 +18,7 @@ from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.chat import CANCELLED_BY_USER, DECLINED
 from desktop_chat.settings import MCP_SERVERS
 from desktop_chat.ui.main_window import MainWindow
-from desktop_chat.ui.transcript_delegate import TranscriptDelegate
+from desktop_chat.ui.transcript.delegate import TranscriptDelegate
 from tests.helpers.llm_server import LLMServer, chunk, text_script, tool_call
 from tests.qt.conftest import run, use_server
 

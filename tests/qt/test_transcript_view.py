@@ -9,9 +9,9 @@ from PySide6.QtWidgets import QApplication
 
 from desktop_chat.domain import ResponseStatus
 from desktop_chat.services.app_services import AppServices
-from desktop_chat.ui.transcript import TranscriptModel
-from desktop_chat.ui.transcript_layout import SafeDocument
-from desktop_chat.ui.transcript_view import TranscriptView
+from desktop_chat.ui.transcript.layout import SafeDocument
+from desktop_chat.ui.transcript.model import TranscriptModel
+from desktop_chat.ui.transcript.view import TranscriptView
 from tests.helpers.markdown_samples import fill_conversation
 from tests.helpers.transcript_ui import add_exchange, find_point, hit_point, settle
 
@@ -287,8 +287,8 @@ def test_page_keys_scroll_and_end_follows_the_bottom_again(qtbot, services: AppS
 def test_a_segment_renders_new_blocks_only_and_long_streaming_code_is_highlighted_once_final(qapp) -> None:
     from PySide6.QtWidgets import QWidget
 
-    from desktop_chat.ui.transcript_layout import TAIL_HIGHLIGHT_LIMIT, BlockDocs, Segment
-    from desktop_chat.ui.transcript_style import TranscriptStyle
+    from desktop_chat.ui.transcript.layout import TAIL_HIGHLIGHT_LIMIT, BlockDocs, Segment
+    from desktop_chat.ui.transcript.style import TranscriptStyle
 
     style = TranscriptStyle.from_widget(QWidget())
     docs = BlockDocs()

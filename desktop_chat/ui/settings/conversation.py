@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
 
 from desktop_chat.services.conversations import ConversationService, tools_choice
 from desktop_chat.settings import SYSTEM_PROMPT, Settings
-from desktop_chat.ui.jobs import Jobs
-from desktop_chat.ui.widgets import StatusLabel
+from desktop_chat.ui.common.widget_tasks import Jobs
+from desktop_chat.ui.common.widgets import StatusLabel
 
 TEMPERATURE_RANGE = (0.0, 2.0)
 MAX_TOKENS_LIMIT = 10_000_000

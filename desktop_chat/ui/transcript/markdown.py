@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from desktop_chat.ui.highlight import highlight_html, language_of
+from desktop_chat.ui.transcript.highlight import highlight_html, language_of
 
 if TYPE_CHECKING:  # markdown-it (~35 ms) is imported on the first render, after the window's first paint
     from markdown_it import MarkdownIt

@@ -59,10 +59,10 @@ from desktop_chat.settings import (
     THEME,
     Settings,
 )
-from desktop_chat.ui.jobs import Jobs
-from desktop_chat.ui.mcp_settings import ToolsPage
-from desktop_chat.ui.theme import FONT_SIZE_RANGE
-from desktop_chat.ui.widgets import StatusLabel, open_question, unsaved_changes_box
+from desktop_chat.ui.common.theme import FONT_SIZE_RANGE
+from desktop_chat.ui.common.widget_tasks import Jobs
+from desktop_chat.ui.common.widgets import StatusLabel, open_question, unsaved_changes_box
+from desktop_chat.ui.settings.tools_page import ToolsPage
 
 log = logging.getLogger(__name__)
 

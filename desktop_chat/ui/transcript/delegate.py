@@ -23,9 +23,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QFontMetrics, QHelpEvent, QMouseEvent, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QToolTip
 
-from desktop_chat.ui.markdown import is_safe_url
-from desktop_chat.ui.transcript import ROW_ROLE, TranscriptRow
-from desktop_chat.ui.transcript_layout import (
+from desktop_chat.ui.transcript.layout import (
     PREV,
     TOOL_PAD,
     BlockDocs,
@@ -34,7 +32,9 @@ from desktop_chat.ui.transcript_layout import (
     PaintState,
     code_bar_height,
 )
-from desktop_chat.ui.transcript_style import GAP, MARGIN_X, MARGIN_Y, PAD, TranscriptStyle
+from desktop_chat.ui.transcript.markdown import is_safe_url
+from desktop_chat.ui.transcript.model import ROW_ROLE, TranscriptRow
+from desktop_chat.ui.transcript.style import GAP, MARGIN_X, MARGIN_Y, PAD, TranscriptStyle
 
 Index = QModelIndex | QPersistentModelIndex
 LAYOUT_CACHE_SIZE = 300  # messages whose layout (and rendered blocks) are kept

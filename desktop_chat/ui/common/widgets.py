@@ -9,7 +9,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
-from desktop_chat.ui.theme import is_dark
+from desktop_chat.ui.common.theme import is_dark
 
 _COLOURS = {  # kind -> (on a light palette, on a dark one)
     "ok": ("#1a7f37", "#7ee2a8"),

@@ -41,8 +41,8 @@ from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.mcp import McpServerConfig, ServerState, ServerStatus
 from desktop_chat.services.providers import KeychainError, format_headers, parse_headers
 from desktop_chat.settings import ALWAYS_ALLOWED_TOOLS, DISABLED_TOOLS
-from desktop_chat.ui.jobs import Jobs
-from desktop_chat.ui.widgets import StatusLabel, open_question, status_colour, unsaved_changes_box
+from desktop_chat.ui.common.widget_tasks import Jobs
+from desktop_chat.ui.common.widgets import StatusLabel, open_question, status_colour, unsaved_changes_box
 
 STDIO, HTTP = "stdio", "http"
 TRANSPORTS = ((STDIO, "Command (stdio)"), (HTTP, "URL (streamable HTTP)"))

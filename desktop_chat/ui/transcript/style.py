@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetrics, QPalette
 from PySide6.QtWidgets import QWidget
 
-from desktop_chat.ui.markdown import HtmlColors
+from desktop_chat.ui.transcript.markdown import HtmlColors
 
 PAD = 10  # inside a message card
 MARGIN_X = 10  # card to viewport edge

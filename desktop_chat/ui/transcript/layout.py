@@ -34,9 +34,9 @@ from PySide6.QtGui import (
 )
 
 from desktop_chat.domain import Message, ResponseStatus, Role, ToolCall, ToolExecution, ToolStatus
-from desktop_chat.ui.markdown import Block, BlockSplitter, block_html, style_sheet
-from desktop_chat.ui.transcript import TranscriptRow, can_continue, speaker, status_note
-from desktop_chat.ui.transcript_style import GAP, MARGIN_X, MARGIN_Y, PAD, RADIUS, TranscriptStyle
+from desktop_chat.ui.transcript.markdown import Block, BlockSplitter, block_html, style_sheet
+from desktop_chat.ui.transcript.model import TranscriptRow, can_continue, speaker, status_note
+from desktop_chat.ui.transcript.style import GAP, MARGIN_X, MARGIN_Y, PAD, RADIUS, TranscriptStyle
 
 CODE_PAD = 8
 BUTTON_PAD = 7

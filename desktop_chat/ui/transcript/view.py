@@ -28,10 +28,10 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from desktop_chat.domain import Message, Role
-from desktop_chat.ui.highlight import warm_up_in_background
-from desktop_chat.ui.markdown import is_safe_url
-from desktop_chat.ui.transcript import TranscriptModel, can_continue
-from desktop_chat.ui.transcript_delegate import TranscriptDelegate
+from desktop_chat.ui.transcript.delegate import TranscriptDelegate
+from desktop_chat.ui.transcript.highlight import warm_up_in_background
+from desktop_chat.ui.transcript.markdown import is_safe_url
+from desktop_chat.ui.transcript.model import TranscriptModel, can_continue
 
 Index = QModelIndex | QPersistentModelIndex
 BOTTOM_SLACK = 4  # pixels from the end that still count as "at the bottom"

@@ -14,7 +14,7 @@ def resource(*parts: str) -> Traversable | None:
     packaged = importlib.resources.files("desktop_chat").joinpath("resources", *parts)
     if packaged.is_file():
         return packaged
-    checkout = Path(__file__).resolve().parents[2] / "resources"
+    checkout = Path(__file__).resolve().parents[3] / "resources"
     candidate = checkout.joinpath(*parts)
     return candidate if candidate.is_file() else None
 

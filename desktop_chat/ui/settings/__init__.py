@@ -1,0 +1,1 @@
+"""The settings dialog, one module per page, and the conversation settings dialog."""

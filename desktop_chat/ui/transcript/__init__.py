@@ -1,0 +1,1 @@
+"""The open conversation: model, text formatting, markdown, layout, painting, delegate and view."""
