@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.helpers.llm_server lives in the source tree, not the package
@@ -138,7 +139,7 @@ def _latencies(
 
 
 def run(args: argparse.Namespace) -> dict[str, object]:
-    import qasync
+    from desktop_chat.event_loop import QtEventLoop
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory(prefix="bench-stream-") as tmp:
@@ -147,10 +148,10 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             ["--fast-count", str(args.count), "--fast-rate", str(args.rate)], log=data / "server-log.json"
         ).start()
         try:
-            loop = qasync.QEventLoop(app)
+            loop = QtEventLoop(app)
             asyncio.set_event_loop(loop)
             with loop:
-                result = loop.run_until_complete(_stream(args, server.url, data))
+                result: dict[str, Any] = loop.run_until_complete(_stream(args, server.url, data))
         finally:
             server.stop()
         request = next(r for r in server.requests() if r.send_log)

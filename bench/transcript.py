@@ -250,11 +250,11 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, object]:
 
 
 def run(args: argparse.Namespace) -> dict[str, object]:
-    import qasync
+    from desktop_chat.event_loop import QtEventLoop
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory(prefix="bench-transcript-") as tmp:
-        loop = qasync.QEventLoop(app)
+        loop = QtEventLoop(app)
         asyncio.set_event_loop(loop)
         with loop:
             result: dict[str, object] = loop.run_until_complete(_bench(args, Path(tmp)))

@@ -383,8 +383,7 @@ def _run_store_and_window(
         show_fatal(app, "Desktop Chat cannot open your history", str(exc), timeout=args.quit_after)
         return EXIT_STORE_REFUSED
 
-    import qasync
-
+    from desktop_chat.event_loop import QtEventLoop
     from desktop_chat.services.app_services import AppServices
     from desktop_chat.settings import Settings
     from desktop_chat.ui.main_window import MainWindow
@@ -425,7 +424,7 @@ def _run_store_and_window(
         window.show()
         from PySide6.QtCore import QTimer
 
-        loop = qasync.QEventLoop(app)
+        loop = QtEventLoop(app)
         asyncio.set_event_loop(loop)
         loop.set_exception_handler(reporter.asyncio_handler)
         quitting = asyncio.Event()

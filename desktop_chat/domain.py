@@ -22,6 +22,22 @@ class Role(StrEnum):
     ASSISTANT = "assistant"
     TOOL = "tool"
 
+    @property
+    def label(self) -> str:
+        """Who wrote it, for people ("You", "Assistant", ...): the one wording every view and export uses."""
+        return _ROLE_LABELS[self]
+
+
+_ROLE_LABELS = {Role.USER: "You", Role.ASSISTANT: "Assistant", Role.SYSTEM: "System", Role.TOOL: "Tool"}
+
+
+def role_label(role: str) -> str:
+    """`Role.label` for a stored or imported role name; an unknown one title-cased."""
+    try:
+        return Role(role).label
+    except ValueError:
+        return role.title()
+
 
 class ResponseStatus(StrEnum):
     """Life cycle of one streamed answer."""
@@ -47,6 +63,21 @@ class ToolStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+class ApprovalDecision(StrEnum):
+    """The person's answer to a tool call that asks first (or what became of the question)."""
+
+    ONCE = "once"  # run this call
+    CONVERSATION = "conversation"  # this tool, for the rest of this conversation
+    ALWAYS = "always"  # this tool, from now on (saved)
+    DENY = "deny"  # do not run it; the model is told the person declined
+    CANCELLED = "cancelled"  # the answer stopped while the question was open (never chosen by a person)
+
+    @property
+    def allows(self) -> bool:
+        """True for the decisions that run the call."""
+        return self in (ApprovalDecision.ONCE, ApprovalDecision.CONVERSATION, ApprovalDecision.ALWAYS)
 
 
 def from_timestamp(ts: float) -> datetime:
@@ -159,6 +190,16 @@ class Response:
     updated_at: datetime | None = None
     finished_at: datetime | None = None
 
+    @property
+    def can_continue(self) -> bool:
+        """An ended answer that was interrupted, stopped, failed or cut at the length limit."""
+        if not self.status.is_final:
+            return False
+        return self.status in _CONTINUABLE or self.finish_reason == "length"
+
+
+_CONTINUABLE = (ResponseStatus.ERROR, ResponseStatus.CANCELLED, ResponseStatus.INTERRUPTED)
+
 
 @dataclass(frozen=True, slots=True)
 class Message:
@@ -184,6 +225,11 @@ class Message:
         if self.response is None:
             raise ValueError(f"message {self.id} ({self.role}) has no response document")
         return self.response.id
+
+    @property
+    def can_continue(self) -> bool:
+        """An answer that can be continued in place (see `Response.can_continue`)."""
+        return self.response is not None and self.response.can_continue
 
 
 @dataclass(frozen=True, slots=True)

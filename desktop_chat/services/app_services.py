@@ -15,7 +15,8 @@ from desktop_chat.services.history_jobs import HistoryJobs
 from desktop_chat.services.mcp import McpService
 from desktop_chat.services.providers import ProviderService
 from desktop_chat.services.search import SearchService
-from desktop_chat.settings import BACKUP_AUTO, BACKUP_FOLDER, BACKUP_KEEP, DISABLED_TOOLS, Settings
+from desktop_chat.services.tools import ToolService
+from desktop_chat.settings import BACKUP_AUTO, BACKUP_FOLDER, BACKUP_KEEP, Settings
 from desktop_chat.storage import Store
 from desktop_chat.storage.backup import BackupCancelled, auto_backup
 from desktop_chat.tools.builtin import builtin_tools
@@ -26,7 +27,10 @@ log = logging.getLogger(__name__)
 
 
 class AppServices(QObject):
-    """Owns the store and every service built on it."""
+    """Owns the store and every service built on it.
+
+    Signals: none of its own; each service announces its own changes.
+    """
 
     def __init__(
         self, store: Store, settings: Settings, secrets: SecretStore, parent: QObject | None = None
@@ -36,20 +40,19 @@ class AppServices(QObject):
         self.settings = settings
         self.secrets = secrets
         self.conversations = ConversationService(store.repo, self)
-        self.tools = ToolRegistry(
+        registry = ToolRegistry(
             builtin_tools(
                 search=hits_from_repo(store.repo),  # the person's own history, through the store
                 attached_files=self.conversations.attached_files,  # files picked or dropped in
             )
         )
-        self.mcp = McpService(settings, secrets, self.tools, self)  # servers start when first needed
+        self.tools = ToolService(registry, settings, self)
+        self.mcp = McpService(settings, secrets, registry, self)  # servers start when first needed
         self.search = SearchService(store.repo, self)
         self.history = HistoryJobs(store.repo, self.conversations, store.path, self)
-        self._apply_disabled_tools(DISABLED_TOOLS.key)
-        settings.changed.connect(self._apply_disabled_tools)
         self.providers = ProviderService(store.repo, settings, secrets, self)
         self.chat = ChatService(
-            store.repo, self.conversations, settings, secrets, tools=self.tools, parent=self
+            store.repo, self.conversations, settings, secrets, tools=registry, parent=self
         )
         # Deleting a conversation stops its answer (kept as cancelled, should the deletion be undone).
         self.conversations.deletion_requested.connect(self.chat.stop)
@@ -57,10 +60,6 @@ class AppServices(QObject):
         self._backup_thread: threading.Thread | None = None
         self._backup_cancel = threading.Event()
         self.last_backup: Path | None = None  # written by this run's automatic backup
-
-    def _apply_disabled_tools(self, key: str) -> None:
-        if key == DISABLED_TOOLS.key:
-            self.tools.disabled = {str(n) for n in self.settings.get(DISABLED_TOOLS)}
 
     def startup_notes(self) -> list[str]:
         """Things a person should know about this start (upgrades, recovered answers)."""

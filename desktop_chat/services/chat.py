@@ -22,6 +22,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_chat.domain import (
+    ApprovalDecision,
     Conversation,
     Message,
     ProviderProfile,
@@ -38,6 +39,13 @@ from desktop_chat.llm.errors import LLMError
 from desktop_chat.llm.events import Finished, ReasoningDelta, Retrying, TextDelta, ToolCallDelta, UsageReport
 from desktop_chat.llm.messages import answer_messages, to_api_messages
 from desktop_chat.secrets import KeychainError, SecretStore
+from desktop_chat.services.chat_events import (
+    ApprovalRequest,
+    ApprovalResolved,
+    ResponseUpdate,
+    StreamEnded,
+    ToolUpdate,
+)
 from desktop_chat.services.conversations import APP_PARAMS, ConversationService, tools_choice
 from desktop_chat.services.live import LiveResponse
 from desktop_chat.settings import (
@@ -67,55 +75,12 @@ TITLE_PROMPT = (
     "Write a title of at most six words for this conversation. Answer with the title only, no quotes."
 )
 _HISTORY_LIMIT = 100_000  # messages sent as history at most (the path is read in one recursive query)
-_CONTINUABLE = (ResponseStatus.INTERRUPTED, ResponseStatus.CANCELLED, ResponseStatus.ERROR)
 
 
 class ChatError(Exception):
     """A chat action that cannot be done now; the message is for a person."""
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseUpdate:
-    """What one commit changed about an answer."""
-
-    conversation_id: int
-    message_id: int
-    response_id: int
-    status: ResponseStatus
-    text_length: int
-    tool_status: dict[str, ToolStatus]
-    note: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ToolUpdate:
-    """A tool execution moved on."""
-
-    conversation_id: int
-    response_id: int
-    execution_id: int
-    call_id: str
-    name: str
-    status: ToolStatus
-
-
-@dataclass(frozen=True, slots=True)
-class ApprovalRequest:
-    """A tool call waiting for the person's yes or no (it shows the full arguments)."""
-
-    conversation_id: int
-    response_id: int
-    execution_id: int
-    call_id: str
-    name: str
-    arguments: str
-
-
-APPROVE_ONCE = "once"
-APPROVE_CONVERSATION = "conversation"  # this tool, for the rest of this conversation
-APPROVE_ALWAYS = "always"  # this tool, from now on (saved)
-DENY = "deny"
-DECISIONS = (APPROVE_ONCE, APPROVE_CONVERSATION, APPROVE_ALWAYS, DENY)
 DECLINED = "The user declined to run this tool call."
 CANCELLED_BY_USER = "The user cancelled this tool call while it ran."
 
@@ -162,16 +127,25 @@ class _Stream:
 
 
 class ChatService(QObject):
-    """Sends, streams, stops, regenerates, continues and edits; every change announced by a signal."""
+    """Sends, streams, stops, regenerates, continues and edits; every change announced by a signal.
 
-    response_patched = Signal(object)  # ResponseUpdate, after each commit
-    stream_started = Signal(int, int)  # conversation id, assistant message id
-    stream_finished = Signal(int, int, str)  # conversation id, response id, final status
-    tool_status_changed = Signal(object)  # ToolUpdate
-    messages_changed = Signal(int)  # a conversation's branch changed (new message, regenerate, edit)
-    error = Signal(int, str)  # conversation id, message for a person (nothing was sent)
-    approval_requested = Signal(object)  # ApprovalRequest: a call waits for the person
-    approval_resolved = Signal(int, str)  # execution id, decision
+    Signals:
+        response_patched(ResponseUpdate): an answer's document changed (after each commit of it).
+        stream_started(int, int): conversation id, assistant message id: an answer began streaming.
+        stream_finished(StreamEnded): an answer stopped being written (done, error, stopped, interrupted).
+        tool_status_changed(ToolUpdate): a tool execution moved on (queued, running, ended).
+        messages_changed(int): conversation id: its branch changed (new message, regenerate, edit).
+        approval_requested(ApprovalRequest): a tool call waits for the person's decision.
+        approval_resolved(ApprovalResolved): a waiting call was decided (or its answer stopped).
+    """
+
+    response_patched = Signal(ResponseUpdate)
+    stream_started = Signal(int, int)
+    stream_finished = Signal(StreamEnded)
+    tool_status_changed = Signal(ToolUpdate)
+    messages_changed = Signal(int)
+    approval_requested = Signal(ApprovalRequest)
+    approval_resolved = Signal(ApprovalResolved)
 
     def __init__(
         self,
@@ -197,7 +171,7 @@ class ChatService(QObject):
         self._title_tasks: set[asyncio.Task[None]] = set()
         self.auto_title = True  # scripted runs turn the model title off
         self.approval_mode = "ask"  # "ask" the person; scripted runs: "all" or "none" (--approve-tools)
-        self._approvals: dict[int, tuple[ApprovalRequest, asyncio.Future[str]]] = {}
+        self._approvals: dict[int, tuple[ApprovalRequest, asyncio.Future[ApprovalDecision]]] = {}
         self._allowed_here: dict[int, set[str]] = {}  # conversation id -> tools allowed for it
         self._tool_tasks: dict[int, asyncio.Task[ToolResult]] = {}  # execution id -> running call
         self.commit_times_ms: list[float] = []  # for benchmarks
@@ -288,7 +262,7 @@ class ChatService(QObject):
         response = message.response
         if response is None:
             raise ChatError("Only an answer can be continued.")
-        if response.status not in _CONTINUABLE and response.finish_reason != "length":
+        if not response.can_continue:
             raise ChatError("This answer is complete.")
         conversation = self._ready(message.conversation_id)
         reopened = self._repo.reopen_response(response.id)
@@ -359,7 +333,7 @@ class ChatService(QObject):
         except ChatError as exc:
             self._repo.finish_response(response.id, ResponseStatus.ERROR, error=str(exc))
             self.messages_changed.emit(conversation.id)
-            self.stream_finished.emit(conversation.id, response.id, ResponseStatus.ERROR.value)
+            self.stream_finished.emit(StreamEnded(conversation.id, response.id, ResponseStatus.ERROR))
             return
         stream = _Stream(live, client)
         self._streams[conversation.id] = stream
@@ -561,24 +535,24 @@ class ChatService(QObject):
         request = ApprovalRequest(
             live.conversation_id, live.response_id, execution_id, call.id, call.name, call.arguments
         )
-        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[ApprovalDecision] = asyncio.get_running_loop().create_future()
         self._approvals[execution_id] = (request, future)
         self.approval_requested.emit(request)
         try:
             decision = await future
         except asyncio.CancelledError:  # the answer was stopped while the question was open
-            self.approval_resolved.emit(execution_id, "cancelled")
+            self.approval_resolved.emit(ApprovalResolved(execution_id, ApprovalDecision.CANCELLED))
             raise
         finally:
             self._approvals.pop(execution_id, None)
-        self.approval_resolved.emit(execution_id, decision)
-        if decision == APPROVE_ALWAYS:
+        self.approval_resolved.emit(ApprovalResolved(execution_id, decision))
+        if decision is ApprovalDecision.ALWAYS:
             saved: list[str] = self._settings.get(ALWAYS_ALLOWED_TOOLS)
             if call.name not in saved:
                 self._settings.set(ALWAYS_ALLOWED_TOOLS, [*saved, call.name])
-        elif decision == APPROVE_CONVERSATION:
+        elif decision is ApprovalDecision.CONVERSATION:
             self._allow_in(live.conversation_id, call.name)
-        return decision != DENY
+        return decision.allows
 
     def _allowed_in(self, conversation_id: int) -> set[str]:
         if conversation_id not in self._allowed_here:
@@ -603,10 +577,11 @@ class ChatService(QObject):
             if conversation_id is None or r.conversation_id == conversation_id
         ]
 
-    def approve(self, execution_id: int, decision: str) -> bool:
-        """Answer a waiting call: "once", "conversation", "always" or "deny". False if nothing waits."""
-        if decision not in DECISIONS:
-            raise ValueError(f"unknown decision {decision!r}")
+    def approve(self, execution_id: int, decision: ApprovalDecision) -> bool:
+        """Answer a waiting call (once, this conversation, always, or deny). False if nothing waits."""
+        decision = ApprovalDecision(decision)  # a plain "once" from a script works too
+        if decision is ApprovalDecision.CANCELLED:
+            raise ValueError("cancelled is what a stopped answer records, not a decision to make")
         waiting = self._approvals.get(execution_id)
         if waiting is None or waiting[1].done():
             return False
@@ -619,7 +594,7 @@ class ChatService(QObject):
         if task is None or task.done():
             waiting = self._approvals.get(execution_id)
             if waiting is not None and not waiting[1].done():
-                waiting[1].set_result(DENY)
+                waiting[1].set_result(ApprovalDecision.DENY)
                 return True
             return False
         task.cancel()
@@ -711,7 +686,7 @@ class ChatService(QObject):
         self._streams.pop(conversation_id, None)
         stream.done.set()
         self.response_patched.emit(self._update(live))
-        self.stream_finished.emit(conversation_id, live.response_id, status.value)
+        self.stream_finished.emit(StreamEnded(conversation_id, live.response_id, status))
         self._conversations.notify_changed(conversation_id)
 
     # ---- titles --------------------------------------------------------------------------------------

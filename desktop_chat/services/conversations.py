@@ -62,6 +62,18 @@ def describe_skipped(skipped: list[SkippedRow]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class RowsSkipped:
+    """Stored rows that could not be read (the rest is shown), and one line about them for a person."""
+
+    rows: tuple[SkippedRow, ...]
+
+    @property
+    def note(self) -> str:
+        """What the person is told."""
+        return describe_skipped(list(self.rows))
+
+
+@dataclass(frozen=True, slots=True)
 class BranchPage:
     """A page of a conversation's active branch, oldest first, and whether older messages precede it."""
 
@@ -84,16 +96,27 @@ class Siblings:
 
 
 class ConversationService(QObject):
-    """Reads and changes conversations; every change is announced so views update without polling."""
+    """Reads and changes conversations; every change is announced so views update without polling.
+
+    Signals:
+        conversations_reset(): everything may have changed (an import): read the list again.
+        conversation_changed(int): conversation id: its title, flags, model or last activity changed.
+        conversation_added(int): conversation id: a new conversation (or one whose deletion was undone).
+        conversation_removed(int): conversation id: gone from the list (deleted, or waiting to be).
+        branch_changed(int): conversation id: it now shows another branch.
+        rows_skipped(RowsSkipped): stored rows that could not be read were left out.
+        deletion_requested(int): conversation id: hidden now, deleted after the undo window (stop its answer).
+        deletions_changed(): the pending deletions changed (one added, undone or carried out).
+    """
 
     conversations_reset = Signal()
     conversation_changed = Signal(int)
     conversation_added = Signal(int)
     conversation_removed = Signal(int)
-    branch_changed = Signal(int)  # a conversation now shows another branch
-    rows_skipped = Signal(str)
-    deletion_requested = Signal(int)  # hidden now, deleted after the undo window (stop its answer)
-    deletions_changed = Signal()  # the pending deletions changed (one added, undone or carried out)
+    branch_changed = Signal(int)
+    rows_skipped = Signal(RowsSkipped)
+    deletion_requested = Signal(int)
+    deletions_changed = Signal()
 
     def __init__(self, repo: Repo, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -110,7 +133,7 @@ class ConversationService(QObject):
 
     def _report(self, page: Page[object]) -> None:
         if page.skipped:
-            self.rows_skipped.emit(describe_skipped(page.skipped))
+            self.rows_skipped.emit(RowsSkipped(tuple(page.skipped)))
 
     def count(self) -> int:
         """How many conversations the list shows."""
@@ -145,6 +168,10 @@ class ConversationService(QObject):
         conversation = self._repo.create_conversation(title)
         self.conversation_added.emit(conversation.id)
         return conversation
+
+    def reload_all(self) -> None:
+        """Tell views that any conversation may have changed (after an import): they read them again."""
+        self.conversations_reset.emit()
 
     def notify_changed(self, conversation_id: int) -> None:
         """Tell views a conversation changed (its answer started or ended, its title...)."""

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import desktop_chat
+from desktop_chat.domain import role_label
+from desktop_chat.markdown_parser import image_label, is_safe_url, parser
 from desktop_chat.storage import NotFoundError, Repo
 
 if TYPE_CHECKING:
@@ -32,8 +34,6 @@ FORMAT_VERSION = 1
 
 Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
-
-_SPEAKER = {"user": "You", "assistant": "Assistant", "system": "System", "tool": "Tool"}
 
 
 # ---- JSON -------------------------------------------------------------------------------------------
@@ -277,7 +277,7 @@ def _tool_md(call: dict[str, Any], execution: dict[str, Any] | None) -> str:
 
 
 def _message_md(message: dict[str, Any]) -> str:
-    out = [f"## {_SPEAKER.get(message['role'], message['role'].title())}"]
+    out = [f"## {role_label(message['role'])}"]
     response = message.get("response")
     if response is None:
         if message["content"].strip():
@@ -361,17 +361,16 @@ _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 @functools.cache
 def _md() -> MarkdownIt:
-    from markdown_it import MarkdownIt
-
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    md.enable(["table", "strikethrough"])
+    md = parser()
 
     def image(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
         # Never load an image: show its alt text as a link to it.
         token = tokens[idx]
-        alt = self.renderInlineAsText(token.children or [], options, env) or "image"
-        src = html.escape(str(token.attrGet("src") or ""), quote=True)
-        return f'<a class="image" href="{src}">[image: {html.escape(alt)}]</a>'
+        alt = html.escape(image_label(self.renderInlineAsText(token.children or [], options, env)))
+        src = str(token.attrGet("src") or "")
+        if not is_safe_url(src):
+            return alt
+        return f'<a class="image" href="{html.escape(src, quote=True)}">{alt}</a>'
 
     md.add_render_rule("image", image)
     return md
@@ -399,7 +398,7 @@ def _tool_html(call: dict[str, Any], execution: dict[str, Any] | None) -> str:
 
 def _message_html(message: dict[str, Any]) -> str:
     role = str(message["role"])
-    speaker = html.escape(_SPEAKER.get(role, role.title()))
+    speaker = html.escape(role_label(role))
     out = [f'<section class="message {html.escape(role)}"><h2>{speaker}</h2>']
     response = message.get("response")
     if response is None:

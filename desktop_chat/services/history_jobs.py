@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -23,12 +24,35 @@ log = logging.getLogger(__name__)
 FORMATS = ("json", "md", "html")
 
 
-class HistoryJobs(QObject):
-    """Export, import and back up without freezing the window."""
+@dataclass(frozen=True, slots=True)
+class JobProgress:
+    """How far a job has come (`total` 0 while it does not know yet)."""
 
-    progress = Signal(int, int, int)  # job id, done, total
-    finished = Signal(int, str)  # job id, a summary for a person
-    failed = Signal(int, str)  # job id, what went wrong
+    job_id: int
+    done: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class JobEnded:
+    """A job ended: what it did, or what went wrong, in words for a person."""
+
+    job_id: int
+    text: str
+
+
+class HistoryJobs(QObject):
+    """Export, import and back up without freezing the window.
+
+    Signals:
+        progress(JobProgress): a running job moved on.
+        finished(JobEnded): a job did its work (an import may have stopped early: the text says so).
+        failed(JobEnded): a job could not do its work.
+    """
+
+    progress = Signal(JobProgress)
+    finished = Signal(JobEnded)
+    failed = Signal(JobEnded)
     _report = Signal(int, str, str, int, int)  # job id, kind ("progress" | "done" | "failed"), text, n, total
 
     def __init__(
@@ -149,13 +173,13 @@ class HistoryJobs(QObject):
 
     def _on_report(self, job: int, kind: str, text: str, done: int, total: int) -> None:
         if kind == "progress":
-            self.progress.emit(job, done, total)
+            self.progress.emit(JobProgress(job, done, total))
             return
         if job in self._imports:
             self._imports.discard(job)
-            self._conversations.conversations_reset.emit()  # the list reads the store again
+            self._conversations.reload_all()  # the list reads the store again
         if kind == "done":
             log.info("%s", text)
-            self.finished.emit(job, text)
+            self.finished.emit(JobEnded(job, text))
         else:
-            self.failed.emit(job, text)
+            self.failed.emit(JobEnded(job, text))

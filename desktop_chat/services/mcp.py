@@ -38,10 +38,15 @@ def token_ref(name: str) -> str:
 
 
 class McpService(QObject):
-    """Configured MCP servers, their live status, and their tools in the registry."""
+    """Configured MCP servers, their live status, and their tools in the registry.
 
-    status_changed = Signal(str)  # a server's name: its status changed
-    servers_changed = Signal()  # a server was added, edited, removed, switched on or off
+    Signals:
+        status_changed(ServerStatus): a server's state changed (starting, ready with its tools, failed).
+        servers_changed(): a server was added, edited, removed, switched on or off.
+    """
+
+    status_changed = Signal(ServerStatus)
+    servers_changed = Signal()
     _status_from_host = Signal(object)  # the host thread's reports, delivered on this object's thread
 
     def __init__(
@@ -214,7 +219,7 @@ class McpService(QObject):
 
     def _on_status(self, status: object) -> None:
         if isinstance(status, ServerStatus):
-            self.status_changed.emit(status.name)
+            self.status_changed.emit(status)
 
 
 def _set_flag(entry: dict[str, Any], key: str, value: bool) -> None:

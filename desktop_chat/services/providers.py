@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from PySide6.QtCore import QObject, Signal
 
 from desktop_chat.domain import ProviderProfile
-from desktop_chat.llm.client import ChatClient, ChatRequest, Endpoint, RetryPolicy, Timeouts
+from desktop_chat.llm.client import ChatClient, ChatRequest, Endpoint, RetryPolicy, Timeouts, is_loopback
 from desktop_chat.llm.errors import AuthError, LLMError
 from desktop_chat.llm.providers import PRESETS, LocalServer, Preset, detect_local_servers
 from desktop_chat.secrets import KeychainError, KeychainUnavailable, SecretStore
@@ -116,10 +116,15 @@ class ConnectionCheck:
 
 
 class ProviderService(QObject):
-    """Add, change and remove provider profiles and their keys; test them; list models; find local servers."""
+    """Add, change and remove provider profiles and their keys; test them; list models; find local servers.
+
+    Signals:
+        profiles_changed(): a profile was added, changed or deleted (or the default one changed).
+        models_listed(int): profile id: its cached model list changed (`cached_models`).
+    """
 
     profiles_changed = Signal()
-    models_listed = Signal(int)  # profile id: its cached model list changed
+    models_listed = Signal(int)
 
     def __init__(
         self, repo: Repo, settings: Settings, secrets: SecretStore, parent: QObject | None = None
@@ -142,6 +147,14 @@ class ProviderService(QObject):
         """The preset whose base URL this is, if any."""
         url = normalize_base_url(base_url)
         return next((p for p in PRESETS if normalize_base_url(p.base_url) == url), None)
+
+    @staticmethod
+    def is_local(base_url: str) -> bool:
+        """True for an endpoint on this computer (it needs no key and never goes through a proxy).
+
+        A URL typed without a scheme ("localhost:8080/v1") counts as http.
+        """
+        return is_loopback(base_url if "://" in base_url else "http://" + base_url)
 
     def profiles(self) -> list[ProviderProfile]:
         """Every profile, by name (unreadable ones are skipped and logged)."""

@@ -12,22 +12,45 @@ import logging
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, Signal
 
 from desktop_chat.domain import SearchHit
 from desktop_chat.storage import Repo
-from desktop_chat.storage.search import SearchOrder
+from desktop_chat.storage.search import SearchOrder, compile_query
 
 log = logging.getLogger(__name__)
-__all__ = ["SearchHit", "SearchOrder", "SearchService"]
+__all__ = ["SearchFailed", "SearchHit", "SearchOrder", "SearchResults", "SearchService"]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    """The hits of the newest search."""
+
+    request_id: int
+    query: str
+    hits: tuple[SearchHit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFailed:
+    """The newest search could not run; `message` is for a person."""
+
+    request_id: int
+    message: str
 
 
 class SearchService(QObject):
-    """Full-text search over every conversation, off the GUI thread."""
+    """Full-text search over every conversation, off the GUI thread.
 
-    results = Signal(int, str, object)  # request id, query, list[SearchHit] (only the newest request's)
-    failed = Signal(int, str)  # request id, message for a person
+    Signals:
+        results(SearchResults): the newest request's hits (a stale request's are dropped).
+        failed(SearchFailed): the newest request failed.
+    """
+
+    results = Signal(SearchResults)
+    failed = Signal(SearchFailed)
     _from_worker = Signal(int, str, object, str)  # request id, query, hits, error ("" when none)
 
     def __init__(self, repo: Repo, parent: QObject | None = None) -> None:
@@ -58,6 +81,11 @@ class SearchService(QObject):
         self._executor.submit(self._run, request, query, order, limit)
         return request
 
+    @staticmethod
+    def highlight_terms(query: str) -> tuple[str, ...]:
+        """What to mark in a message found by `query`: its phrases whole and its words, not its exclusions."""
+        return compile_query(query).terms
+
     def search_now(
         self, query: str, *, order: SearchOrder = SearchOrder.RECENT, limit: int = 50
     ) -> list[SearchHit]:
@@ -84,13 +112,13 @@ class SearchService(QObject):
                 self._running = None
         self._from_worker.emit(request, query, hits, "")
 
-    def _deliver(self, request: int, query: str, hits: object, error: str) -> None:
+    def _deliver(self, request: int, query: str, hits: list[SearchHit], error: str) -> None:
         if request != self._latest:
             return
         if error:
-            self.failed.emit(request, error)
+            self.failed.emit(SearchFailed(request, error))
         else:
-            self.results.emit(request, query, hits)
+            self.results.emit(SearchResults(request, query, tuple(hits)))
 
     def close(self) -> None:
         """Stop the worker (closing its database connection)."""

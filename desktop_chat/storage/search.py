@@ -26,7 +26,8 @@ class SearchOrder(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CompiledQuery:
-    """An FTS5 MATCH expression, or None when the input has nothing to search for."""
+    """An FTS5 MATCH expression (None when the input has nothing to search for), and the terms to mark
+    in a found message: phrases whole, words without their `*`, nothing excluded, two characters or more."""
 
     match: str | None
     terms: tuple[str, ...]
@@ -55,7 +56,7 @@ def compile_query(text: str) -> CompiledQuery:
             expr = _quote(" ".join(words))
             (negative if negate else positive).append(expr)
             if not negate:
-                terms.extend(words)
+                terms.append(phrase.strip())
             continue
         assert bare is not None
         neg = bare.startswith("-") and len(bare) > 1
@@ -70,10 +71,10 @@ def compile_query(text: str) -> CompiledQuery:
             expr += "*"
         (negative if neg else positive).append(expr)
         if not neg:
-            terms.extend(words)
+            terms.append(token.rstrip("*"))
     if not positive:
         return CompiledQuery(None, ())
     match = " AND ".join(positive)
     for expr in negative:
         match = f"{match} NOT {expr}"
-    return CompiledQuery(match, tuple(terms))
+    return CompiledQuery(match, tuple(t for t in terms if len(t) >= MIN_PREFIX_CHARS))

@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_chat.domain import Message, Role
+from desktop_chat.domain import ApprovalDecision, Message, Role
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.chat import ChatError
+from desktop_chat.services.history_jobs import JobEnded, JobProgress
 from desktop_chat.services.providers import Preset
 from desktop_chat.settings import (
     DEFAULT_MODEL,
@@ -40,16 +41,6 @@ from desktop_chat.ui.transcript.model import TranscriptModel
 from desktop_chat.ui.transcript.view import TranscriptView
 
 log = logging.getLogger(__name__)
-
-
-def query_terms(query: str) -> tuple[str, ...]:
-    """The words of a search to mark in the message: phrases whole, no -excluded words, prefixes bare."""
-    import re
-
-    phrases = re.findall(r'"([^"]+)"', query)
-    rest = re.sub(r'"[^"]*"', " ", query)
-    words = [w.rstrip("*") for w in rest.split() if not w.startswith("-") and w.rstrip("*")]
-    return tuple(t for t in (*phrases, *words) if len(t) >= 2)
 
 
 NO_PROVIDER_HINT = "Add a model provider to start chatting."
@@ -81,7 +72,9 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon() or QIcon())
         self.resize(1100, 720)
 
-        services.conversations.rows_skipped.connect(self._show_note)  # before the list reads the store
+        services.conversations.rows_skipped.connect(
+            lambda skipped: self._show_note(skipped.note)
+        )  # before the list reads the store
         self.sidebar = ConversationSidebar(services.conversations, services.chat)
         self.conversation_model = self.sidebar.model  # what the list shows (the filter proxy)
         self.conversation_list = self.sidebar.view
@@ -98,8 +91,7 @@ class MainWindow(QMainWindow):
         services.conversations.conversation_removed.connect(self._on_removed)
         chat = services.chat
         chat.stream_started.connect(self._on_stream_changed)
-        chat.stream_finished.connect(self._on_stream_changed)
-        chat.error.connect(lambda _cid, text: self._show_note(text))
+        chat.stream_finished.connect(lambda ended: self._on_stream_changed(ended.conversation_id))
         services.providers.profiles_changed.connect(self._update_composer)
         self._settings.changed.connect(self._on_setting_changed)
         self._restore_state()
@@ -352,14 +344,15 @@ class MainWindow(QMainWindow):
         history = self._services.history
         dialog.canceled.connect(lambda: history.cancel(job))
 
-        def on_progress(j: int, done: int, total: int) -> None:
-            if j == job:
-                dialog.setMaximum(max(total, 1))
-                dialog.setValue(min(done, max(total, 1)))
+        def on_progress(progress: JobProgress) -> None:
+            if progress.job_id == job:
+                dialog.setMaximum(max(progress.total, 1))
+                dialog.setValue(min(progress.done, max(progress.total, 1)))
 
-        def on_end(j: int, text: str) -> None:
-            if j != job:
+        def on_end(ended: JobEnded) -> None:
+            if ended.job_id != job:
                 return
+            text = ended.text
             history.progress.disconnect(on_progress)
             history.finished.disconnect(on_end)
             history.failed.disconnect(on_end)
@@ -453,7 +446,7 @@ class MainWindow(QMainWindow):
         branch = {m.id for m in self._services.conversations.transcript(conversation_id)}
         if message_id not in branch:
             self._services.conversations.switch_branch(message_id)
-        return self.transcript.reveal(message_id, terms=query_terms(query))
+        return self.transcript.reveal(message_id, terms=self._services.search.highlight_terms(query))
 
     def open_find(self) -> None:
         """Ctrl+F: find in the open conversation."""
@@ -555,7 +548,7 @@ class MainWindow(QMainWindow):
         if self._current_id is not None:
             self._services.chat.stop(self._current_id)
 
-    def _on_stream_changed(self, conversation_id: int, *_: object) -> None:
+    def _on_stream_changed(self, conversation_id: int, _message_id: int = 0) -> None:
         if conversation_id == self._current_id:
             self._update_composer()
 
@@ -689,7 +682,7 @@ class MainWindow(QMainWindow):
         self.composer.edit_last_requested.connect(self._edit_last)
         self.composer.files_dropped.connect(self.attach_files)
 
-    def _decide_approval(self, execution_id: int, decision: str) -> None:
+    def _decide_approval(self, execution_id: int, decision: ApprovalDecision) -> None:
         if not self._services.chat.approve(execution_id, decision):
             self._show_note("That tool call is no longer waiting.")
 

@@ -39,7 +39,7 @@ def _result(services: AppServices, conversation_id: int | None, error: str | Non
     if answer is None or answer.response is None:
         return result
     response = answer.response
-    executions = services.store.repo.list_tool_executions(response.id).items
+    executions = services.conversations.tool_executions([response.id]).get(response.id, [])
     result.update(
         status=response.status.value,
         text=response.text,

@@ -41,6 +41,7 @@ def _tool_round(text: str, call_id: str, name: str, arguments: dict[str, Any]) -
 
 async def _shoot(out: Path, data: Path) -> None:
     from desktop_chat.app import prepare_for_streaming
+    from desktop_chat.domain import ApprovalDecision
     from desktop_chat.secrets import SecretStore
     from desktop_chat.services.app_services import AppServices
     from desktop_chat.settings import ALWAYS_ALLOWED_TOOLS, AUTO_TITLE, MCP_SERVERS, Settings
@@ -99,7 +100,7 @@ async def _shoot(out: Path, data: Path) -> None:
     await asyncio.sleep(0.4)
     window.grab().save(str(out / "approval-prompt.png"))
     (pending,) = services.chat.pending_approvals(first)
-    services.chat.approve(pending.execution_id, "once")
+    services.chat.approve(pending.execution_id, ApprovalDecision.ONCE)
     await services.chat.wait(first)
 
     window.new_conversation()

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-import qasync
 
 from desktop_chat.app import prepare_for_streaming
+from desktop_chat.event_loop import QtEventLoop
 from desktop_chat.secrets import SecretStore
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.settings import AUTO_TITLE, READ_TIMEOUT, RETRY_ATTEMPTS, Settings
@@ -29,7 +29,7 @@ T = TypeVar("T")
 @pytest.fixture
 def aloop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
     """A qasync loop over the test's QApplication (run coroutines with run_until_complete)."""
-    loop = qasync.QEventLoop(qapp)
+    loop = QtEventLoop(qapp)
     asyncio.set_event_loop(loop)
     try:
         yield loop

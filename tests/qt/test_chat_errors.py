@@ -16,7 +16,7 @@ import pytest
 
 from desktop_chat.domain import Response, ResponseStatus, Role, Usage
 from desktop_chat.services.app_services import AppServices
-from desktop_chat.services.chat import ResponseUpdate
+from desktop_chat.services.chat_events import ResponseUpdate
 from desktop_chat.settings import READ_TIMEOUT, RETRY_ATTEMPTS
 from tests.helpers.llm_server import LLMServer, RecordedRequest, Script, chunk, http_error, text_script, usage
 from tests.qt.conftest import run, use_server

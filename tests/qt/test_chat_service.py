@@ -11,7 +11,8 @@ import pytest
 
 from desktop_chat.domain import Response, ResponseStatus, Role, ToolStatus
 from desktop_chat.services.app_services import AppServices
-from desktop_chat.services.chat import ChatError, ResponseUpdate
+from desktop_chat.services.chat import ChatError
+from desktop_chat.services.chat_events import ResponseUpdate
 from desktop_chat.settings import AUTO_TITLE, MAX_TOOL_ROUNDS
 from tests.helpers.llm_server import LLMServer, chunk, fast, text_script, tool_call, usage
 from tests.qt.conftest import run, use_server

@@ -18,7 +18,7 @@ import pytest
 from desktop_chat.domain import Response, ResponseStatus, Role, ToolExecution, ToolStatus
 from desktop_chat.llm.errors import StreamCutError
 from desktop_chat.services.app_services import AppServices
-from desktop_chat.services.chat import ToolUpdate
+from desktop_chat.services.chat_events import ToolUpdate
 from tests.helpers.llm_server import LLMServer, Script, text_script
 from tests.helpers.shapes import SHAPES, Shape, replay, to_lines
 from tests.qt.conftest import run, use_server

@@ -651,7 +651,7 @@ def test_model_rows_are_skipped_not_fatal(qtbot, services: AppServices) -> None:
     bad = repo.create_conversation("broken one")
     services.store.db.execute_sql("UPDATE conversation SET params = '[]' WHERE id = ?", (bad.id,))
     notes: list[str] = []
-    services.conversations.rows_skipped.connect(notes.append)
+    services.conversations.rows_skipped.connect(lambda skipped: notes.append(skipped.note))
     model = ConversationListModel(services.conversations)
     assert titles(model) == ["fine one"]
     assert notes

@@ -124,7 +124,7 @@ def test_a_long_import_can_be_cancelled_and_keeps_whole_conversations(
     source.write_text(json.dumps(chatgpt_bulk(4000, turns=2)))  # about 4 s to import: time to cancel
     w = _window(qtbot, services)
     seen: list[tuple[int, int]] = []
-    services.history.progress.connect(lambda _job, done, total: seen.append((done, total)))
+    services.history.progress.connect(lambda progress: seen.append((progress.done, progress.total)))
     job = w.import_history(source)
     qtbot.waitUntil(lambda: len(seen) >= 1, timeout=20_000)
     services.history.cancel(job)

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from desktop_chat.domain import ResponseStatus, ToolStatus
+from desktop_chat.domain import ApprovalDecision, ResponseStatus, ToolStatus
 from desktop_chat.services.app_services import AppServices
-from desktop_chat.services.chat import APPROVE_CONVERSATION, APPROVE_ONCE, CANCELLED_BY_USER, DECLINED, DENY
+from desktop_chat.services.chat import CANCELLED_BY_USER, DECLINED
 from desktop_chat.settings import ALWAYS_ALLOWED_TOOLS, MCP_SERVERS
 from desktop_chat.tools.mcp_host import ServerState, load_mcp_config, parse_mcp_servers, tool_api_name
 from tests.helpers.llm_server import LLMServer, chunk, text_script, tool_call
@@ -219,7 +219,7 @@ def test_approval_denial_and_allow_for_this_conversation(
     conv = services.conversations.create()
     services.chat.send(conv.id, "Echo three times")
 
-    async def answer(decisions: list[str]) -> None:
+    async def answer(decisions: list[ApprovalDecision]) -> None:
         handled: set[int] = set()
         for decision in decisions:
             deadline = time.monotonic() + 30
@@ -233,7 +233,7 @@ def test_approval_denial_and_allow_for_this_conversation(
             assert services.chat.approve(pending.execution_id, decision)
             handled.add(pending.execution_id)
 
-    run(aloop, answer([DENY, APPROVE_CONVERSATION]), timeout=60)
+    run(aloop, answer([ApprovalDecision.DENY, ApprovalDecision.CONVERSATION]), timeout=60)
     run(aloop, services.chat.wait(conv.id), timeout=60)
     first, second, third = _executions(services, conv.id)
     assert first.status is ToolStatus.CANCELLED
@@ -263,7 +263,7 @@ def test_cancelling_a_running_tool_tells_the_model_and_the_answer_goes_on(
         while not services.chat.pending_approvals(conv.id):
             await _sleep()
         (pending,) = services.chat.pending_approvals(conv.id)
-        services.chat.approve(pending.execution_id, APPROVE_ONCE)
+        services.chat.approve(pending.execution_id, ApprovalDecision.ONCE)
         while services.store.repo.list_tool_executions(pending.response_id).items[0].status is not (
             ToolStatus.RUNNING
         ):

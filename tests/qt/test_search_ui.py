@@ -116,7 +116,7 @@ def test_stale_queries_are_dropped_not_queued(qtbot, services: AppServices) -> N
     _history(services)
     search = services.search
     delivered: list[str] = []
-    search.results.connect(lambda _rid, query, _hits: delivered.append(query))
+    search.results.connect(lambda results: delivered.append(results.query))
     before = search.ran
     for n in range(1, 30):
         search.search("filler message number"[: 5 + n % 17])
@@ -163,10 +163,12 @@ def test_ctrl_f_finds_in_the_open_conversation(qtbot, services: AppServices) -> 
 def test_query_terms_and_their_marks_in_a_rendered_message() -> None:
     from PySide6.QtGui import QTextDocument
 
-    from desktop_chat.ui.main_window import query_terms
+    from desktop_chat.services.search import SearchService
     from desktop_chat.ui.transcript.layout import _term_selections
 
-    assert query_terms('"spring trip" lisbon -porto sourd* a') == ("spring trip", "lisbon", "sourd")
+    terms = SearchService.highlight_terms
+    assert terms('"spring trip" lisbon -porto sourd* a') == ("spring trip", "lisbon", "sourd")
+    assert terms('e-mail -"not this" "unclosed phrase') == ("e-mail", "unclosed phrase")
     doc = QTextDocument()
     doc.setPlainText("A Spring trip to Lisbon; lisbon again, and Porto.")
     marks = _term_selections(doc, ("spring trip", "lisbon"))

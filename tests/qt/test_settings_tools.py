@@ -130,7 +130,7 @@ def test_unchecking_a_built_in_tool_switches_it_off_and_always_allowed_tools_can
     assert "(asks first)" in _item(page.builtin_list, "fetch_web_page").text()
     assert "(asks first)" not in _item(page.builtin_list, "calculator").text()
     calculator = _item(page.builtin_list, "calculator")
-    assert calculator.toolTip() == services.tools.get("calculator").spec.description  # type: ignore[union-attr]
+    assert calculator.toolTip() == services.tools.describe("calculator").description  # type: ignore[union-attr]
     assert calculator.checkState() == Qt.CheckState.Checked
 
     calculator.setCheckState(Qt.CheckState.Unchecked)

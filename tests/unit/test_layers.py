@@ -20,12 +20,24 @@ ALLOWED: dict[str, set[str]] = {
     "storage": {"storage", "domain"},
     "llm": {"llm", "domain"},
     "tools": {"tools", "domain"},
-    "services": {"services", "storage", "llm", "tools", "domain", "paths", "settings", "secrets"},
-    "ui": {"ui", "services", "domain", "paths", "settings"},
+    "services": {
+        "services",
+        "storage",
+        "llm",
+        "tools",
+        "domain",
+        "paths",
+        "settings",
+        "secrets",
+        "markdown_parser",
+    },
+    "ui": {"ui", "services", "domain", "paths", "settings", "markdown_parser"},
     "app": {"*"},
     "cli": {"app", "services", "storage", "domain", "paths", "settings", "secrets"},
     "__main__": {"app"},
     "desktop_entry": set(),  # --install-desktop-entry: files only, before any Qt
+    "markdown_parser": set(),  # the one Markdown set-up (transcript and exports)
+    "event_loop": set(),  # asyncio on Qt's loop (qasync), for the app, tests and benchmarks
     "__init__": set(),
 }
 # third-party modules each layer must never import (prefix match)
@@ -41,6 +53,8 @@ FORBIDDEN_EXTERNAL: dict[str, tuple[str, ...]] = {
     "ui": ("peewee", "playhouse", "openai", "keyring"),
     "cli": ("PySide6.QtWidgets", "PySide6.QtGui", "qasync"),  # headless: runs without a display
     "desktop_entry": ("PySide6", "peewee", "openai", "qasync"),  # headless too
+    "markdown_parser": ("PySide6", "peewee", "openai", "qasync"),
+    "event_loop": ("peewee", "openai", "PySide6.QtWidgets", "PySide6.QtGui"),
 }
 
 

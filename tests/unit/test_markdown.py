@@ -6,14 +6,8 @@ import re
 
 import pytest
 
-from desktop_chat.ui.transcript.markdown import (
-    BlockSplitter,
-    HtmlColors,
-    block_html,
-    is_safe_url,
-    split_blocks,
-    to_html,
-)
+from desktop_chat.markdown_parser import is_safe_url
+from desktop_chat.ui.transcript.markdown import BlockSplitter, HtmlColors, block_html, split_blocks, to_html
 from tests.helpers.markdown_samples import answer, long_answer
 
 

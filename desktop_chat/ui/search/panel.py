@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_chat.services.search import SearchHit, SearchOrder, SearchService
+from desktop_chat.services.search import SearchHit, SearchOrder, SearchResults, SearchService
 
 Index = QModelIndex | QPersistentModelIndex
 HIT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -34,7 +34,7 @@ HIT_ROLE = Qt.ItemDataRole.UserRole + 1
 def hit_html(hit: SearchHit) -> str:
     """A result as rich text: title and date, then the snippet with its hits in bold."""
     when = hit.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
-    who = "You" if hit.role.value == "user" else "Assistant"
+    who = hit.role.label
     mark = "<b style='background-color:#fff3a8; color:#000'>{}</b>"
     snippet = "".join(
         mark.format(html.escape(text)) if marked else html.escape(text)
@@ -151,7 +151,7 @@ class SearchPanel(QDialog):
         self.field.returnPressed.connect(self._open_current)
         self.field.installEventFilter(self)
         search.results.connect(self._show)
-        search.failed.connect(lambda _rid, message: self.status.setText(message))
+        search.failed.connect(lambda failed: self.status.setText(failed.message))
         self._query = ""
 
     def _query_changed(self, text: str) -> None:
@@ -164,10 +164,10 @@ class SearchPanel(QDialog):
         self.status.setText("Searching…")
         self._search.search(self._query, order=self.order.currentData())
 
-    def _show(self, _request: int, query: str, hits: object) -> None:
-        if query != self._query:
+    def _show(self, results: SearchResults) -> None:
+        if results.query != self._query:
             return
-        found = list(hits) if isinstance(hits, list) else []
+        found = list(results.hits)
         self.model.set_hits(found)
         if found:
             self.results.setCurrentIndex(self.model.index(0))

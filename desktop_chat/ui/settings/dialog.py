@@ -420,7 +420,7 @@ class ProvidersPage(QWidget):
         self.key_edit.setEnabled(problem is None)
         url = preset.key_url if preset is not None else ""
         self.key_link.setText(f'<a href="{url}">Get a key</a>' if url else "")
-        local = preset.local if preset is not None else self._is_local(self.url_edit.text())
+        local = preset.local if preset is not None else ProviderService.is_local(self.url_edit.text())
         if problem is not None:
             self.key_edit.setPlaceholderText("No keychain: keys cannot be saved")
             self.key_status.show_status("Local servers need no key." if local else "", "info")
@@ -445,11 +445,6 @@ class ProvidersPage(QWidget):
                 f"No key saved. {'This provider needs one; it' if needs else 'A key'} is kept in {where}.",
                 "warning" if needs else "info",
             )
-
-    @staticmethod
-    def _is_local(url: str) -> bool:
-        host = (urlsplit(url if "://" in url else "http://" + url).hostname or "").lower()
-        return host in ("localhost", "127.0.0.1", "::1") or host.endswith(".localhost")
 
     def _form_headers(self) -> dict[str, str] | None:
         try:

@@ -161,7 +161,7 @@ class ToolsPage(QWidget):
         self.setObjectName("toolsPage")
         self._services = services
         self._settings = services.settings
-        self._registry = services.tools
+        self._tools = services.tools
         self._mcp = services.mcp
         self._jobs = Jobs(self)
         self._editing: str | None = None  # server name, DRAFT for a new one, None for nothing
@@ -416,27 +416,19 @@ class ToolsPage(QWidget):
     # ---- built-in tools ------------------------------------------------------------------------
 
     def builtin_names(self) -> list[str]:
-        """The registry's fixed tools (an MCP server's tools, once listed, carry their server)."""
-        names = []
-        for name in self._registry.names(include_disabled=True):
-            tool = self._registry.get(name)
-            if tool is not None and getattr(getattr(tool, "info", None), "server", None) is None:
-                names.append(name)
-        return names
+        """The tools that come with the app (an MCP server's tools, once listed, carry their server)."""
+        return [info.name for info in self._tools.builtin()]
 
     def _fill_builtin(self) -> None:
         disabled = {str(n) for n in self._settings.get(DISABLED_TOOLS)}
         self.builtin_list.blockSignals(True)
         self.builtin_list.clear()
-        for name in self.builtin_names():
-            tool = self._registry.get(name)
-            if tool is None:
-                continue
-            spec = tool.spec
-            asks = " (asks first)" if spec.needs_approval else ""
-            item = QListWidgetItem(f"{name}{asks} — {first_sentence(spec.description)}")
+        for info in self._tools.builtin():
+            name = info.name
+            asks = " (asks first)" if info.needs_approval else ""
+            item = QListWidgetItem(f"{name}{asks} — {first_sentence(info.description)}")
             item.setData(Qt.ItemDataRole.UserRole, name)
-            item.setToolTip(spec.description)
+            item.setToolTip(info.description)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked if name in disabled else Qt.CheckState.Checked)
             self.builtin_list.addItem(item)
@@ -572,7 +564,8 @@ class ToolsPage(QWidget):
         if self._editing not in (None, DRAFT) and not self._dirty:
             self._load(self._editing, keep_messages=True)
 
-    def _on_status(self, name: str) -> None:
+    def _on_status(self, status: ServerStatus) -> None:
+        name = status.name
         row = self._row_of(name)
         config = self._mcp.server(name)
         if row >= 0 and config is not None:

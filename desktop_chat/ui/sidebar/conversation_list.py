@@ -60,6 +60,7 @@ from PySide6.QtWidgets import (
 
 from desktop_chat.domain import ConversationSummary
 from desktop_chat.services.chat import ChatService
+from desktop_chat.services.chat_events import StreamEnded
 from desktop_chat.services.conversations import ConversationService
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -307,8 +308,8 @@ class ConversationListModel(QAbstractListModel):
     def _on_stream_started(self, conversation_id: int, _message_id: int) -> None:
         self.set_streaming(conversation_id, True)
 
-    def _on_stream_finished(self, conversation_id: int, _response_id: int, _status: str) -> None:
-        self.set_streaming(conversation_id, False)
+    def _on_stream_finished(self, ended: StreamEnded) -> None:
+        self.set_streaming(ended.conversation_id, False)
 
     def set_streaming(self, conversation_id: int, streaming: bool) -> None:
         """Show (or stop showing) that a conversation's answer is being written."""

@@ -23,6 +23,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QFontMetrics, QHelpEvent, QMouseEvent, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QToolTip
 
+from desktop_chat.markdown_parser import is_safe_url
 from desktop_chat.ui.transcript.layout import (
     PREV,
     TOOL_PAD,
@@ -32,7 +33,6 @@ from desktop_chat.ui.transcript.layout import (
     PaintState,
     code_bar_height,
 )
-from desktop_chat.ui.transcript.markdown import is_safe_url
 from desktop_chat.ui.transcript.model import ROW_ROLE, TranscriptRow
 from desktop_chat.ui.transcript.style import GAP, MARGIN_X, MARGIN_Y, PAD, TranscriptStyle
 

@@ -33,9 +33,17 @@ from PySide6.QtGui import (
     QTextOption,
 )
 
-from desktop_chat.domain import Message, ResponseStatus, Role, ToolCall, ToolExecution, ToolStatus
+from desktop_chat.domain import (
+    ApprovalDecision,
+    Message,
+    ResponseStatus,
+    Role,
+    ToolCall,
+    ToolExecution,
+    ToolStatus,
+)
 from desktop_chat.ui.transcript.markdown import Block, BlockSplitter, block_html, style_sheet
-from desktop_chat.ui.transcript.model import TranscriptRow, can_continue, speaker, status_note
+from desktop_chat.ui.transcript.model import TranscriptRow, status_note
 from desktop_chat.ui.transcript.style import GAP, MARGIN_X, MARGIN_Y, PAD, RADIUS, TranscriptStyle
 
 CODE_PAD = 8
@@ -545,7 +553,7 @@ class MessageLayout:
             actions.append(("edit", "Edit"))
         if message.role is Role.ASSISTANT and (response is None or response.status.is_final):
             actions.append(("regenerate", "Regenerate"))
-            if can_continue(message) and response is not None and response.status is not ResponseStatus.ERROR:
+            if message.can_continue and response is not None and response.status is not ResponseStatus.ERROR:
                 actions.append(("continue", "Continue"))  # a failed answer has Retry in its error box
         for action, label in actions:
             w = fm.horizontalAdvance(label) + 2 * BUTTON_PAD
@@ -655,7 +663,7 @@ class MessageLayout:
     def _paint_heading(self, ctx: _Ctx, message: Message) -> None:
         style, painter = self._st, ctx.painter
         line = QRect(self._x0, MARGIN_Y + PAD, self._inner, style.line)
-        who = speaker(message)
+        who = message.role.label
         painter.setFont(style.bold)
         painter.setPen(style.text)
         painter.drawText(line, Qt.AlignmentFlag.AlignVCenter, who)
@@ -802,7 +810,9 @@ class MessageLayout:
         style, painter = self._st, ctx.painter
         framed = hit.action in ("retry", "approve", "cancel_tool")
         if framed:
-            deny = hit.action == "approve" and isinstance(hit.arg, tuple) and hit.arg[1] == "deny"
+            deny = (
+                hit.action == "approve" and isinstance(hit.arg, tuple) and hit.arg[1] is ApprovalDecision.DENY
+            )
             allow = hit.action == "approve" and not deny
             painter.setPen(
                 style.link
@@ -823,10 +833,10 @@ class MessageLayout:
 
 
 APPROVAL_BUTTONS = (
-    ("once", "Allow once"),
-    ("conversation", "Allow in this chat"),
-    ("always", "Always allow"),
-    ("deny", "Deny"),
+    (ApprovalDecision.ONCE, "Allow once"),
+    (ApprovalDecision.CONVERSATION, "Allow in this chat"),
+    (ApprovalDecision.ALWAYS, "Always allow"),
+    (ApprovalDecision.DENY, "Deny"),
 )
 PREV = "\u2039"  # single angle quotation marks: < and > of the branch switcher
 NEXT = "\u203a"

@@ -16,19 +16,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from desktop_chat.markdown_parser import image_label, is_safe_url, parser
 from desktop_chat.ui.transcript.highlight import highlight_html, language_of
 
 if TYPE_CHECKING:  # markdown-it (~35 ms) is imported on the first render, after the window's first paint
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
     from markdown_it.utils import EnvType, OptionsDict
-
-SAFE_SCHEMES = ("http:", "https:", "mailto:")
-
-
-def is_safe_url(url: str) -> bool:
-    """True for the links the transcript may open (in the system browser, after a click)."""
-    return url.strip().lower().startswith(SAFE_SCHEMES)
 
 
 def normalize(text: str) -> str:
@@ -80,20 +74,8 @@ class Block:
         return next((t.content for t in tokens if t.type in ("fence", "code_block")), "")
 
 
-def _validate_link(url: str) -> bool:
-    return is_safe_url(url)
-
-
-@lru_cache(maxsize=1)
 def _md() -> MarkdownIt:
-    from markdown_it import MarkdownIt
-
-    md = MarkdownIt(
-        "commonmark", {"html": False, "linkify": False, "typographer": False}, renderer_cls=_renderer_class()
-    )
-    md.enable(["table", "strikethrough"])
-    md.validateLink = _validate_link  # type: ignore[method-assign]
-    return md
+    return parser(_renderer_class())
 
 
 def _line_starts(text: str) -> list[int]:
@@ -203,7 +185,7 @@ def _renderer_class() -> type:
             token = tokens[idx]
             alt = html.escape(self.renderInlineAsText(token.children or [], options, env))
             src = str(token.attrGet("src") or "")
-            label = f"[image: {alt}]" if alt else "[image]"
+            label = image_label(alt)
             if not is_safe_url(src):
                 return html.escape(label)
             return f'<a href="{html.escape(src)}">{label}</a>'

@@ -34,8 +34,15 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from desktop_chat.domain import Message, ResponseStatus, Role, ToolExecution, ToolStatus
-from desktop_chat.services.chat import ApprovalRequest, ChatService, ResponseUpdate, ToolUpdate
+from desktop_chat.domain import Message, ResponseStatus, ToolExecution, ToolStatus
+from desktop_chat.services.chat import ChatService
+from desktop_chat.services.chat_events import (
+    ApprovalRequest,
+    ApprovalResolved,
+    ResponseUpdate,
+    StreamEnded,
+    ToolUpdate,
+)
 from desktop_chat.services.conversations import ConversationService, Siblings
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -49,7 +56,6 @@ PAGE_SIZE = 50
 
 Index = QModelIndex | QPersistentModelIndex
 
-_SPEAKER = {Role.USER: "You", Role.ASSISTANT: "Assistant", Role.SYSTEM: "System", Role.TOOL: "Tool"}
 _STATUS_NOTE = {
     ResponseStatus.PENDING: "waiting for the model",
     ResponseStatus.STREAMING: "answering",
@@ -58,12 +64,6 @@ _STATUS_NOTE = {
     ResponseStatus.INTERRUPTED: "interrupted",
 }
 _OPEN_TOOL = (ToolStatus.QUEUED, ToolStatus.RUNNING)
-_CONTINUABLE = (ResponseStatus.ERROR, ResponseStatus.CANCELLED, ResponseStatus.INTERRUPTED)
-
-
-def speaker(message: Message) -> str:
-    """Who wrote a message, for people."""
-    return _SPEAKER.get(message.role, message.role.value)
 
 
 def status_note(message: Message) -> str:
@@ -75,8 +75,8 @@ def heading(message: Message) -> str:
     """`Assistant · model · interrupted`-style line above a message."""
     response = message.response
     if response is None:
-        return speaker(message)
-    parts = [speaker(message)]
+        return message.role.label
+    parts = [message.role.label]
     if response.model:
         parts.append(response.model)
     note = status_note(message)
@@ -101,14 +101,6 @@ def body_with_tools(message: Message) -> str:
     if text[pos:].strip():
         parts.append(text[pos:].strip("\n"))
     return "\n".join(parts)
-
-
-def can_continue(message: Message) -> bool:
-    """An answer that was interrupted, stopped, failed or cut at the length limit."""
-    response = message.response
-    if response is None or not response.status.is_final:
-        return False
-    return response.status in _CONTINUABLE or response.finish_reason == "length"
 
 
 @dataclass(eq=False, slots=True)
@@ -352,10 +344,10 @@ class TranscriptModel(QAbstractListModel):
                 self.approval_shown.emit(row.message.id)
                 return
 
-    def _on_approval_resolved(self, execution_id: int, _decision: str) -> None:
+    def _on_approval_resolved(self, resolved: ApprovalResolved) -> None:
         for row in self._rows:
             for call_id, request in list(row.approvals.items()):
-                if request.execution_id == execution_id:
+                if request.execution_id == resolved.execution_id:
                     del row.approvals[call_id]
                     self._tools_dirty.add(row.message.id)
                     self._changed(row, [Qt.ItemDataRole.DisplayRole, ROW_ROLE])
@@ -375,8 +367,8 @@ class TranscriptModel(QAbstractListModel):
         row = self.row_at(self._row_of.get(message_id, -1))
         return next(iter(row.approvals.values()), None) if row is not None else None
 
-    def _on_stream_finished(self, conversation_id: int, _response_id: int, _status: str) -> None:
-        if conversation_id != self._conversation_id:
+    def _on_stream_finished(self, ended: StreamEnded) -> None:
+        if ended.conversation_id != self._conversation_id:
             return
         for row in self._rows:  # every row whose document is not final in the view yet
             response = row.message.response

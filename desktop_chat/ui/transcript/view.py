@@ -27,11 +27,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
-from desktop_chat.domain import Message, Role
+from desktop_chat.domain import ApprovalDecision, Message, Role
+from desktop_chat.markdown_parser import is_safe_url
 from desktop_chat.ui.transcript.delegate import TranscriptDelegate
 from desktop_chat.ui.transcript.highlight import warm_up_in_background
-from desktop_chat.ui.transcript.markdown import is_safe_url
-from desktop_chat.ui.transcript.model import TranscriptModel, can_continue
+from desktop_chat.ui.transcript.model import TranscriptModel
 
 Index = QModelIndex | QPersistentModelIndex
 BOTTOM_SLACK = 4  # pixels from the end that still count as "at the bottom"
@@ -47,7 +47,7 @@ class TranscriptView(QListView):
     retry_requested = Signal(int)  # failed answer to try again
     switch_requested = Signal(int)  # sibling message id to show instead
     copied = Signal(str)  # text put on the clipboard
-    approval_decided = Signal(int, str)  # tool execution id, "once" | "conversation" | "always" | "deny"
+    approval_decided = Signal(int, ApprovalDecision)  # tool execution id, the person's decision
     tool_cancel_requested = Signal(int)  # tool execution id of a running call
 
     def __init__(self, model: TranscriptModel, parent: QWidget | None = None) -> None:
@@ -266,7 +266,7 @@ class TranscriptView(QListView):
         elif action == "regenerate" and message.role is Role.ASSISTANT:
             self.follow_bottom()
             self.regenerate_requested.emit(message_id)
-        elif action == "continue" and can_continue(message):
+        elif action == "continue" and message.can_continue:
             self.follow_bottom()
             self.continue_requested.emit(message_id)
         elif action == "retry":
@@ -276,7 +276,7 @@ class TranscriptView(QListView):
             self._switch(message_id, arg)
         elif action == "approve" and isinstance(arg, tuple):
             execution_id, decision = arg
-            self.approval_decided.emit(int(execution_id), str(decision))
+            self.approval_decided.emit(int(execution_id), ApprovalDecision(decision))
         elif action == "cancel_tool" and isinstance(arg, int):
             self.tool_cancel_requested.emit(arg)
         elif action in ("reasoning", "tool"):
@@ -333,7 +333,10 @@ class TranscriptView(QListView):
             waiting = self._model.pending_approval(message.id)
             if waiting is not None and not mods and key in (Qt.Key.Key_Y, Qt.Key.Key_N):
                 event.accept()
-                self.approval_decided.emit(waiting.execution_id, "once" if key == Qt.Key.Key_Y else "deny")
+                self.approval_decided.emit(
+                    waiting.execution_id,
+                    ApprovalDecision.ONCE if key == Qt.Key.Key_Y else ApprovalDecision.DENY,
+                )
                 return
             if event.matches(QKeySequence.StandardKey.Copy):
                 action = ("copy", None)
@@ -344,7 +347,7 @@ class TranscriptView(QListView):
             elif alt and key in (Qt.Key.Key_Left, Qt.Key.Key_Right) and siblings is not None:
                 target = siblings.neighbour(-1 if key == Qt.Key.Key_Left else 1)
                 action = ("switch", target) if target is not None else ("none", None)
-            elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not mods and can_continue(message):
+            elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not mods and message.can_continue:
                 action = ("continue", None)
         if action is None:
             super().keyPressEvent(event)
