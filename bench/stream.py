@@ -12,6 +12,12 @@ The server runs in its own process (it must not share the GIL with the app). Fig
 - bytes_written_per_text_byte: bytes this process wrote (/proc/self/io wchar: database, WAL, log) per
   byte of answer text; `within_write_budget` checks it against 3x the text plus 16 KiB per commit
 - text_intact: the stored answer equals the deltas sent, byte for byte
+- slow_disk: whether the run had the slow-disk shim
+
+`--slow-disk` (Linux, needs a C compiler) runs the benchmark again under a small LD_PRELOAD shim
+(bench/slow_disk.c, built at run time) that makes each write to the database files take 4 ms and each
+fsync 120 ms, in whichever thread writes: what a spinning disk, a network home folder or an antivirus
+would do to the app, shown as the stalls the GUI thread would have.
 
 The last stdout line is one JSON object.
 """
@@ -24,7 +30,9 @@ import bisect
 import itertools
 import json
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +50,8 @@ from PySide6.QtWidgets import QApplication, QListView  # noqa: E402
 from tests.helpers.llm_server import LLMServerProcess  # noqa: E402
 
 DELTA_WIDTH = 7  # the server's fast mode sends "%06d " per delta
+SHIM_SOURCE = Path(__file__).with_name("slow_disk.c")
+SHIM_MARK = "DESKTOP_CHAT_BENCH_SLOW_DISK"  # set in the re-run under the shim
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -191,14 +201,43 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
+def _rerun_on_a_slow_disk(argv: list[str]) -> int:
+    """Build the shim, then run this benchmark again with it preloaded; its exit code."""
+    if not sys.platform.startswith("linux"):
+        sys.exit("--slow-disk needs Linux (LD_PRELOAD)")
+    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        sys.exit("--slow-disk needs a C compiler (cc or gcc)")
+    with tempfile.TemporaryDirectory(prefix="bench-slow-disk-") as tmp:
+        shim = Path(tmp) / "slow_disk.so"
+        subprocess.run(
+            [compiler, "-O2", "-shared", "-fPIC", "-o", str(shim), str(SHIM_SOURCE), "-ldl"], check=True
+        )
+        preload = " ".join(p for p in (str(shim), os.environ.get("LD_PRELOAD", "")) if p)
+        env = dict(os.environ, LD_PRELOAD=preload, **{SHIM_MARK: "1"})
+        return subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), *argv], env=env, check=False
+        ).returncode
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--rate", type=float, default=3000, help="deltas per second the server sends")
     parser.add_argument("--count", type=int, default=30000, help="how many deltas")
     parser.add_argument("--wal-autocheckpoint", type=int, help="override PRAGMA wal_autocheckpoint (pages)")
     parser.add_argument("--view", action="store_true", help="also paint a plain list view of the transcript")
+    parser.add_argument(
+        "--slow-disk",
+        action="store_true",
+        help="run under a shim that delays each database write by 4 ms and each fsync by 120 ms (Linux)",
+    )
     args = parser.parse_args(argv)
+    under_shim = os.environ.get(SHIM_MARK) == "1"
+    if args.slow_disk and not under_shim:
+        return _rerun_on_a_slow_disk(argv)
     result = run(args)
+    result["slow_disk"] = under_shim
     for key, value in result.items():
         print(f"{key:30} {value}")
     print(json.dumps(result), flush=True)
