@@ -1,4 +1,4 @@
-"""Start-up benchmark: process start to the main window's first paint, under Xvfb.
+"""Start-up benchmark: process start to the main window's first paint, under Xvfb, against a bare window.
 
     python bench/startup.py [--runs 7] [--cold-runs 3] [--offscreen] [--data-dir DIR] [--command CMD]
 
@@ -12,6 +12,11 @@ started for the run (the xcb platform, as a person's desktop would use); `--offs
 offscreen platform. `--command "dist/desktop-chat/desktop-chat"` times that command instead of
 `python -m desktop_chat` (e.g. the PyInstaller build; split like a shell would, the profile arguments
 are appended).
+
+The reference: each warm run of the app is followed by a run of bench/bare_window.py (a PySide6 window
+with a splitter, a list, a text view and a text box, and nothing else), measured the same way, so both
+see the same machine at the same moment. `startup_ratio` is the app's warm median over the bare
+window's: what the app does before its first paint beyond showing a window.
 
 The last stdout line is one JSON object.
 """
@@ -30,6 +35,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+BARE_WINDOW = [sys.executable, str(Path(__file__).with_name("bare_window.py"))]
 
 
 def _start_xvfb() -> tuple[subprocess.Popen[str] | None, str | None]:
@@ -129,7 +135,12 @@ def main(argv: list[str] | None = None) -> int:
         platform = f"xcb on Xvfb {display}"
     try:
         one_run(env, where, command)  # discarded: fills the page cache
-        warm = [one_run(env, where, command) for _ in range(args.runs)]
+        one_run(env, [], BARE_WINDOW)
+        warm: list[dict[str, float | int]] = []
+        bare: list[dict[str, float | int]] = []
+        for _ in range(args.runs):  # interleaved: both see the machine as it is at that moment
+            warm.append(one_run(env, where, command))
+            bare.append(one_run(env, [], BARE_WINDOW))
         cold: list[dict[str, float | int]] = []
         for _ in range(args.cold_runs):
             if not _drop_caches():
@@ -140,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             xvfb.terminate()
             xvfb.wait(timeout=10)
     warm_ms = [float(r["ms"]) for r in warm]
+    bare_ms = [float(r["ms"]) for r in bare]
     cold_ms = [float(r["ms"]) for r in cold]
     result = {
         "command": args.command or "python -m desktop_chat",
@@ -149,11 +161,15 @@ def main(argv: list[str] | None = None) -> int:
         "first_paint_ms_warm_max": round(max(warm_ms), 1),
         "first_paint_ms_cold": round(statistics.median(cold_ms), 1) if cold_ms else None,
         "rss_mib": round(statistics.median(float(r["rss_kib"]) for r in warm) / 1024, 1),
+        "bare_window_ms_warm": round(statistics.median(bare_ms), 1),
+        "startup_ratio": round(statistics.median(warm_ms) / statistics.median(bare_ms), 3),
+        "rss_mib_bare": round(statistics.median(float(r["rss_kib"]) for r in bare) / 1024, 1),
         "openai_imported_before_paint": any(r["openai"] for r in [*warm, *cold]),
         "warm_runs": len(warm),
         "cold_runs": len(cold),
     }
     print(f"warm runs (ms): {', '.join(f'{v:.0f}' for v in warm_ms)}")
+    print(f"bare window (ms): {', '.join(f'{v:.0f}' for v in bare_ms)}")
     if cold_ms:
         print(f"cold runs (ms): {', '.join(f'{v:.0f}' for v in cold_ms)}")
     else:
