@@ -324,6 +324,9 @@ def show_fatal(
 
 def _create_app() -> QApplication:
     os.environ.setdefault("QT_API", "pyside6")
+    from desktop_chat.pyside_imports import skip_source_scan
+
+    skip_source_scan()  # before the window's imports: PySide would read each one's source
     from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 

@@ -26,6 +26,10 @@ for _var, _sub in (
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["QT_API"] = "pyside6"
 
+from desktop_chat.pyside_imports import skip_source_scan  # noqa: E402
+
+skip_source_scan()  # as the app does: imports after PySide6 are not scanned
+
 from desktop_chat.storage import Store, open_store  # noqa: E402
 from tests.helpers.llm_server import LLMServer  # noqa: E402
 

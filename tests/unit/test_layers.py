@@ -38,6 +38,7 @@ ALLOWED: dict[str, set[str]] = {
     "desktop_entry": set(),  # --install-desktop-entry: files only, before any Qt
     "markdown_parser": set(),  # the one Markdown set-up (transcript and exports)
     "event_loop": set(),  # asyncio on Qt's loop (qasync), for the app, tests and benchmarks
+    "pyside_imports": set(),  # PySide's import hook without its source scan
     "__init__": set(),
 }
 # third-party modules each layer must never import (prefix match)
@@ -151,3 +152,14 @@ def test_checker_accepts_right_arrows() -> None:
     assert violations("desktop_chat.ui.window", "from desktop_chat.services import chat") == []
     assert violations("desktop_chat.services.chat", "from PySide6.QtCore import QObject") == []
     assert violations("desktop_chat.storage.repo", "from . import db\nimport peewee") == []
+
+
+def test_pyside_imports_are_not_scanned_for_features() -> None:
+    import sys
+
+    from desktop_chat.pyside_imports import skip_source_scan
+
+    assert skip_source_scan(), "PySide6's feature import hook is where it was"
+    feature = sys.modules["shibokensupport.feature"]
+    assert feature._mod_uses_pyside(sys.modules["desktop_chat.pyside_imports"])
+    assert not feature._mod_uses_pyside(sys.modules["json"])
