@@ -23,7 +23,7 @@ from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.conversations import ConversationService
 from desktop_chat.storage import Store, open_store
 from desktop_chat.ui.main_window import MainWindow
-from desktop_chat.ui.sidebar.conversation_list import (
+from desktop_chat.ui.sidebar.model import (
     GROUP_LABEL_ROLE,
     ID_ROLE,
     STREAMING_ROLE,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from desktop_chat.domain import ResponsePatch, ResponseStatus
 from desktop_chat.services.app_services import AppServices
-from desktop_chat.ui.sidebar.conversation_list import ID_ROLE, ConversationListModel
+from desktop_chat.ui.sidebar.model import ID_ROLE, ConversationListModel
 from desktop_chat.ui.transcript.model import STATUS_ROLE, TEXT_ROLE, TranscriptModel
 
 

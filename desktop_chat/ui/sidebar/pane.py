@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from desktop_chat.services.chat import ChatService
 from desktop_chat.services.conversations import ConversationService
-from desktop_chat.ui.sidebar.conversation_list import (
+from desktop_chat.ui.sidebar.model import (
     UNTITLED,
     Clock,
     ConversationFilterProxy,
