@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from desktop_chat.services.conversations import ConversationService
     from desktop_chat.storage import open_store
-    from desktop_chat.ui.sidebar.conversation_list import ConversationListModel
+    from desktop_chat.ui.sidebar.model import ConversationListModel
     from desktop_chat.ui.sidebar.pane import ConversationSidebar
 
     app = QApplication.instance() or QApplication(sys.argv)

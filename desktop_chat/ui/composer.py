@@ -88,6 +88,14 @@ class Composer(QPlainTextEdit):
         if self._editing is not None:
             self.cancel_editing()
 
+    def mention_files(self, paths: list[str]) -> None:
+        """Name attached files on lines of their own at the end of the message, the cursor after them."""
+        lines = "\n".join(f"[Attached file: {p}]" for p in paths)
+        text = self.toPlainText().rstrip()
+        self.setPlainText(f"{text}\n{lines}\n" if text else f"{lines}\n")
+        self.moveCursor(self.textCursor().MoveOperation.End)
+        self.setFocus()
+
     def _show_label(self, shown: bool) -> None:
         self.editing_label.setVisible(shown)
         self.setViewportMargins(0, self.editing_label.sizeHint().height() if shown else 0, 0, 0)

@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt
 
 from desktop_chat.domain import ResponseStatus
 from desktop_chat.services.app_services import AppServices
-from desktop_chat.ui.main_window import NO_PROVIDER_HINT, MainWindow
+from desktop_chat.ui.empty_state import NO_PROVIDER_HINT
+from desktop_chat.ui.main_window import MainWindow
 from desktop_chat.ui.transcript.model import STATUS_ROLE, TEXT_ROLE
 from tests.helpers.llm_server import LLMServer, fast, text_script
 from tests.qt.conftest import run, use_server

@@ -23,19 +23,11 @@ from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.conversations import ConversationService
 from desktop_chat.storage import Store, open_store
 from desktop_chat.ui.main_window import MainWindow
-from desktop_chat.ui.sidebar.conversation_list import (
-    GROUP_LABEL_ROLE,
-    ID_ROLE,
-    STREAMING_ROLE,
-    ConversationDelegate,
-    ConversationFilterProxy,
-    ConversationListModel,
-    DayGroups,
-    Index,
-    fold,
-    group_label,
-)
+from desktop_chat.ui.sidebar.delegate import ConversationDelegate
+from desktop_chat.ui.sidebar.model import ConversationListModel
 from desktop_chat.ui.sidebar.pane import ConversationSidebar
+from desktop_chat.ui.sidebar.proxy import ConversationFilterProxy
+from desktop_chat.ui.sidebar.roles import GROUP_LABEL_ROLE, ID_ROLE, STREAMING_ROLE, Index
 from tests.helpers.llm_server import LLMServer, text_script
 from tests.qt.conftest import run, use_server
 
@@ -108,51 +100,6 @@ def _window(qtbot, services: AppServices) -> MainWindow:
     w.activateWindow()
     qtbot.waitUntil(w.isActiveWindow)
     return w
-
-
-# ---- plain helpers -------------------------------------------------------------------------------------
-
-
-def test_fold_ignores_case_and_accents() -> None:
-    assert fold("Café CRÈME") == "cafe creme"
-    assert fold("Straße") == "strasse"
-    assert fold("ASCII Only") == "ascii only"
-    assert fold("Ångström") == "angstrom"
-
-
-def test_day_groups_at_the_boundaries() -> None:
-    groups = DayGroups.at(NOW)
-    key = groups.key
-    assert label_of(key(_at(2024, 3, 10, 0, 0, 0), False)) == "Today"  # midnight itself
-    assert label_of(key(_at(2024, 3, 9, 23, 59, 59), False)) == "Yesterday"
-    assert label_of(key(_at(2024, 3, 9, 0, 0, 0), False)) == "Yesterday"
-    assert label_of(key(_at(2024, 3, 8, 23, 59, 59), False)) == "Previous 7 days"
-    assert label_of(key(_at(2024, 3, 3, 0, 0, 0), False)) == "Previous 7 days"
-    assert label_of(key(_at(2024, 3, 2, 23, 59, 59), False)) == "Previous 30 days"
-    assert label_of(key(_at(2024, 2, 9, 0, 0, 0), False)) == "Previous 30 days"
-    assert label_of(key(_at(2024, 2, 8, 23, 59, 59), False)) == "February 2024"
-    assert label_of(key(_at(2023, 12, 31, 12, 0, 0), False)) == "December 2023"
-    assert label_of(key(NOW + 3600, False)) == "Today"  # a clock running ahead
-    assert label_of(key(_at(2020, 1, 1, 0, 0, 0), True)) == "Pinned"
-    assert groups.covers(NOW)
-    assert not groups.covers(_at(2024, 3, 11, 0, 0, 0))
-
-
-def label_of(key: int) -> str:
-    return group_label(key, lambda m: datetime(2000, m, 1).strftime("%B"))
-
-
-def test_day_groups_follow_daylight_saving(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "Europe/Berlin")
-    time.tzset()
-    try:
-        # 31 March 2024 has 23 hours in Berlin: "yesterday" must still start at local midnight.
-        groups = DayGroups.at(datetime(2024, 4, 1, 9, 0).timestamp())
-        assert groups.today - groups.yesterday == 23 * 3600
-        assert datetime.fromtimestamp(groups.yesterday).hour == 0
-    finally:
-        monkeypatch.delenv("TZ")
-        time.tzset()
 
 
 # ---- storage and service ---------------------------------------------------------------------------------

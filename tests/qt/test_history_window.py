@@ -38,8 +38,8 @@ def _fill(services: AppServices, n: int) -> list[int]:
 
 
 def _wait_result(qtbot, w: MainWindow) -> str:
-    qtbot.waitUntil(lambda: bool(w.last_history_result), timeout=20_000)
-    text, w.last_history_result = w.last_history_result, ""
+    qtbot.waitUntil(lambda: bool(w.history_actions.last_result), timeout=20_000)
+    text, w.history_actions.last_result = w.history_actions.last_result, ""
     return text
 
 
@@ -49,17 +49,17 @@ def test_export_then_import_into_another_profile_through_the_window(
     ids = _fill(services, 30)
     w = _window(qtbot, services)
     out = tmp_path / "all.json"
-    w.export_history("json", out)
+    w.history_actions.export("json", out)
     assert _wait_result(qtbot, w) == f"Exported 30 conversations to {out}."
     data = json.loads(out.read_text())
     assert len(data["conversations"]) == 30
     folder = tmp_path / "md"
-    w.export_history("md", folder, [ids[0]])
+    w.history_actions.export("md", folder, [ids[0]])
     assert "Exported 1 conversation" in _wait_result(qtbot, w)
     (page,) = folder.glob("*.md")
     assert "answer 0 with **bold**" in page.read_text()
 
-    w.import_history(out)
+    w.history_actions.import_file(out)
     assert _wait_result(qtbot, w).startswith("Imported 0 conversations, 30 already here")
 
 
@@ -105,11 +105,11 @@ def test_import_shows_in_the_list_and_backup_is_a_working_database(
             ]
         )
     )
-    w.import_history(export)
+    w.history_actions.import_file(export)
     assert _wait_result(qtbot, w).startswith("Imported 1 conversation")
     qtbot.waitUntil(lambda: w.sidebar.conversation_count() == 1, timeout=5000)
     backup = tmp_path / "backup.sqlite3"
-    w.backup_history(backup)
+    w.history_actions.backup(backup)
     assert _wait_result(qtbot, w) == f"Backed up to {backup}."
     with sqlite3.connect(backup) as conn:
         assert conn.execute("SELECT title FROM conversation").fetchall() == [("From ChatGPT",)]
@@ -125,7 +125,7 @@ def test_a_long_import_can_be_cancelled_and_keeps_whole_conversations(
     w = _window(qtbot, services)
     seen: list[tuple[int, int]] = []
     services.history.progress.connect(lambda progress: seen.append((progress.done, progress.total)))
-    job = w.import_history(source)
+    job = w.history_actions.import_file(source)
     qtbot.waitUntil(lambda: len(seen) >= 1, timeout=20_000)
     services.history.cancel(job)
     text = _wait_result(qtbot, w)
@@ -141,7 +141,7 @@ def test_copy_conversation_as_markdown(qtbot, services: AppServices) -> None:
     ids = _fill(services, 1)
     w = _window(qtbot, services)
     w.open_conversation(ids[0])
-    text = w.copy_conversation_markdown()
+    text = w.history_actions.copy_markdown()
     assert text is not None
     assert text.startswith("# Chat 0")
     assert QGuiApplication.clipboard().text() == text

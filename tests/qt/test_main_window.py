@@ -103,7 +103,7 @@ def test_close_remembers_geometry_and_conversation(qtbot, services: AppServices)
 
 
 def test_review_mode_shows_history_but_cannot_send_or_set_up(qtbot, services: AppServices) -> None:
-    from desktop_chat.ui.main_window import REVIEW_HINT
+    from desktop_chat.ui.empty_state import REVIEW_HINT
 
     conv = services.conversations.create("Kept")
     services.store.repo.add_message(conv.id, "an old question")

@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QWidget
 
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.settings import DEFAULT_MODEL, DEFAULT_PROFILE
-from desktop_chat.ui.main_window import NO_MODEL_HINT, NO_PROVIDER_HINT, MainWindow
+from desktop_chat.ui.empty_state import NO_MODEL_HINT, NO_PROVIDER_HINT
+from desktop_chat.ui.main_window import MainWindow
 from desktop_chat.ui.model_picker import ModelPicker
 from tests.helpers.llm_server import LLMServer
 from tests.helpers.settings_ui import until

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from desktop_chat.domain import ResponsePatch, ResponseStatus
 from desktop_chat.services.app_services import AppServices
-from desktop_chat.ui.sidebar.conversation_list import ID_ROLE, ConversationListModel
+from desktop_chat.ui.sidebar.model import ConversationListModel
+from desktop_chat.ui.sidebar.roles import ID_ROLE
 from desktop_chat.ui.transcript.model import STATUS_ROLE, TEXT_ROLE, TranscriptModel
 
 

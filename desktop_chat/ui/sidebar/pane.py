@@ -9,115 +9,26 @@ conversation stays selected while it is shown, and is selected again when it sho
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QResizeEvent
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QMenu,
-    QPushButton,
-    QSizePolicy,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from desktop_chat.services.chat import ChatService
 from desktop_chat.services.conversations import ConversationService
-from desktop_chat.ui.sidebar.conversation_list import (
-    UNTITLED,
-    Clock,
-    ConversationFilterProxy,
-    ConversationListModel,
-    ConversationView,
-)
-
-Index = QModelIndex | QPersistentModelIndex
+from desktop_chat.ui.sidebar.groups import Clock
+from desktop_chat.ui.sidebar.model import ConversationListModel
+from desktop_chat.ui.sidebar.proxy import ConversationFilterProxy
+from desktop_chat.ui.sidebar.roles import UNTITLED
+from desktop_chat.ui.sidebar.undo_bar import UndoBar
+from desktop_chat.ui.sidebar.view import ConversationView
 
 
 def _short(title: str, limit: int = 40) -> str:
     title = title or UNTITLED
     return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
-
-
-class ElidedLabel(QLabel):
-    """A one-line label that elides the middle part of its text to fit, never widening the sidebar."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._parts = ("", "", "")
-        self.setTextFormat(Qt.TextFormat.PlainText)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.setMinimumWidth(40)
-
-    def set_parts(self, before: str, middle: str, after: str) -> None:
-        """Show `before + middle + after`, eliding the end of `middle` when the label is too narrow."""
-        self._parts = (before, middle, after)
-        self._elide()
-
-    def full_text(self) -> str:
-        """The whole text (also the accessible name)."""
-        return "".join(self._parts)
-
-    def _elide(self) -> None:
-        before, middle, after = self._parts
-        metrics = self.fontMetrics()
-        room = self.width() - metrics.horizontalAdvance(before + after)
-        super().setText(
-            before + metrics.elidedText(middle, Qt.TextElideMode.ElideRight, max(room, 0)) + after
-        )
-        self.setAccessibleName(self.full_text())
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        """Re-elide to the new width."""
-        super().resizeEvent(event)
-        self._elide()
-
-
-class UndoBar(QFrame):
-    """The bar that says "Deleted “X”. Undo" while a deletion can still be undone."""
-
-    undo_clicked = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("undoBar")
-        self.setAccessibleName("Deleted conversation")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setAutoFillBackground(True)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 4, 4, 4)
-        layout.setSpacing(6)
-        self.label = ElidedLabel()
-        self.label.setObjectName("undoLabel")
-        self.undo_button = QPushButton("Undo")
-        self.undo_button.setObjectName("undoButton")
-        self.undo_button.setAccessibleName("Undo delete")
-        self.undo_button.setToolTip("Restore the conversation (Ctrl+Z)")
-        self.undo_button.clicked.connect(self.undo_clicked)
-        close = QToolButton()
-        close.setObjectName("undoDismiss")
-        close.setText("✕")
-        close.setAccessibleName("Dismiss")
-        close.setToolTip("Dismiss (the conversation stays deleted)")
-        close.setAutoRaise(True)
-        close.clicked.connect(self.hide)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(self.undo_button)
-        layout.addWidget(close)
-        self.hide()
-
-    def show_deleted(self, title: str) -> None:
-        """Offer to undo the deletion of `title`."""
-        self.label.set_parts("Deleted “", title or UNTITLED, "”.")
-        self.label.setToolTip(title or UNTITLED)
-        self.show()
 
 
 class ConversationSidebar(QWidget):
@@ -276,10 +187,7 @@ class ConversationSidebar(QWidget):
         if self.filter_edit.text() != text:
             self.filter_edit.setText(text)  # comes back here through textChanged
             return
-        with self._quietly():
-            self.model.set_filter_text(text)
-        self._sync_selection()
-        self._update_no_match()
+        self._refilter(lambda: self.model.set_filter_text(text))
 
     def clear_filter(self) -> None:
         """Show every conversation again."""
@@ -290,10 +198,14 @@ class ConversationSidebar(QWidget):
         if self.archived_toggle.isChecked() != show:
             self.archived_toggle.setChecked(show)  # comes back here through toggled
             return
-        with self._quietly():
-            self.model.set_show_archived(show)
-        self._sync_selection()
+        self._refilter(lambda: self.model.set_show_archived(show))
         self._update_archived_toggle(self.source_model.archived_count())
+
+    def _refilter(self, change: Callable[[], None]) -> None:
+        """Change what the list shows (opening nothing), then select the open conversation if shown."""
+        with self._quietly():
+            change()
+        self._sync_selection()
         self._update_no_match()
 
     def _update_archived_toggle(self, count: int) -> None:
