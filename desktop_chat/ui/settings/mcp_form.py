@@ -239,9 +239,8 @@ class McpServerForm(ListFormPage[str]):
             self.form.setRowVisible(widget, not stdio)
         self.form.setRowVisible(self.token_box, not stdio)
 
-    def _load(self, key: str | None, *, keep_messages: bool = False) -> None:
+    def _load(self, name: str | None, *, keep_messages: bool = False) -> None:
         """Fill the form from a server, a new one (DRAFT), or nothing (None)."""
-        name = key
         self._loading = True
         self._editing = name
         config = self._mcp.server(name) if name not in (None, DRAFT) else None

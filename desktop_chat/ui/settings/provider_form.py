@@ -160,9 +160,8 @@ class ProviderForm(ListFormPage[int]):
         """The saved profile shown in the form (None for a new one, or none)."""
         return self.current_key()
 
-    def _load(self, key: int | None) -> None:
+    def _load(self, profile_id: int | None) -> None:
         """Fill the form from a saved profile, a new one (DRAFT_ID), or nothing (None)."""
-        profile_id = key
         self._jobs.cancel()
         self._loading = True
         self._editing = profile_id
