@@ -1,37 +1,89 @@
 """Declared, typed, defaulted settings in one JSON file, with one `changed(key)` signal.
 
-Every key is declared below with its type and default. Stored values of the wrong type fall back
-to the default (and are logged); an unreadable file is kept aside and defaults are used. The file
-carries a version, and `UPGRADES` moves older files forward one version at a time.
+Every setting declares itself: `Setting(key, type, default, doc)` adds itself to `DECLARED`, the one
+registry that owns the settings file's schema (each key's type and choices), defaults, docs, version and
+upgrades; declaring a key twice is an error. Stored values of the wrong type fall back to the default (and
+are logged); an unreadable file is kept aside and defaults are used. The file carries a version, and
+`UPGRADES` moves older files forward one version at a time. A slot that cares about some keys connects to
+`Settings.changed_for(KEY, ...)`, which fires only for them. List and dict values are copied in and out:
+changing what `get()` returned never changes the stored value.
 Secrets never go here: API keys live in the keychain (see `secrets`).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, SignalInstance
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Upgrade = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class DuplicateSettingError(ValueError):
+    """A key declared twice in one registry."""
+
+
+class SettingRegistry:
+    """The declared settings of one settings file, by key in declaration order, with the file's version
+    and the upgrades that bring older files to it."""
+
+    def __init__(self, version: int = 1) -> None:
+        self.version = version
+        self.upgrades: dict[int, Upgrade] = {}  # upgrades[n] turns a version-n file's values into n+1's
+        self._by_key: dict[str, Setting[Any]] = {}
+
+    def add(self, setting: Setting[Any]) -> None:
+        """Register `setting` (Setting does this itself); DuplicateSettingError if its key is taken."""
+        if setting.key in self._by_key:
+            raise DuplicateSettingError(f"setting {setting.key!r} is declared twice")
+        self._by_key[setting.key] = setting
+
+    def get(self, key: str) -> Setting[Any] | None:
+        """The setting declared under `key`, if any."""
+        return self._by_key.get(key)
+
+    def __iter__(self) -> Iterator[Setting[Any]]:
+        return iter(self._by_key.values())
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._by_key
+
+
+def _copied(value: T) -> T:
+    """A list or dict value copied (so no caller shares the stored one); other values as they are."""
+    return copy.deepcopy(value) if isinstance(value, list | dict) else value
 
 
 @dataclass(frozen=True, slots=True)
 class Setting(Generic[T]):
-    """One declared key."""
+    """One declared key; declaring it registers it in `registry` (the app's `DECLARED` by default)."""
 
     key: str
     type: type[T]
     default: T
     doc: str
     choices: tuple[T, ...] = ()
+    registry: SettingRegistry = field(
+        default_factory=lambda: DECLARED, kw_only=True, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        if not self.accepts(self.default):
+            raise TypeError(f"setting {self.key}: the default {self.default!r} is not a {self.type.__name__}")
+        self.registry.add(self)
 
     def accepts(self, value: object) -> bool:
         """True when `value` has this setting's type (and is one of its choices, if any)."""
@@ -43,6 +95,10 @@ class Setting(Generic[T]):
             ok = isinstance(value, self.type)
         return ok and (not self.choices or value in self.choices)
 
+
+DECLARED: SettingRegistry = SettingRegistry(version=1)  # every setting of the app
+UPGRADES: dict[int, Upgrade] = DECLARED.upgrades  # none yet: add steps here when VERSION goes up
+VERSION = DECLARED.version
 
 THEME = Setting("ui/theme", str, "system", "Colour theme", ("system", "light", "dark"))
 FONT_SIZE = Setting("ui/font_size", int, 0, "Text size of the app in points (0: system default)")
@@ -68,34 +124,20 @@ BACKUP_AUTO = Setting("backup/auto", bool, True, "Copy the database once a day, 
 BACKUP_KEEP = Setting("backup/keep", int, 7, "How many daily automatic backups to keep")
 BACKUP_FOLDER = Setting("backup/folder", str, "", "Folder of the automatic backups ('' = <data dir>/backups)")
 
-DECLARED: tuple[Setting[Any], ...] = (
-    THEME,
-    FONT_SIZE,
-    WINDOW_GEOMETRY,
-    SPLITTER_STATE,
-    LAST_CONVERSATION,
-    DEFAULT_PROFILE,
-    DEFAULT_MODEL,
-    SYSTEM_PROMPT,
-    MAX_TOOL_ROUNDS,
-    PROXY_URL,
-    AUTO_TITLE,
-    CONNECT_TIMEOUT,
-    READ_TIMEOUT,
-    RETRY_ATTEMPTS,
-    TOOL_TIMEOUT,
-    MCP_SERVERS,
-    ALWAYS_ALLOWED_TOOLS,
-    DISABLED_TOOLS,
-    BACKUP_AUTO,
-    BACKUP_KEEP,
-    BACKUP_FOLDER,
-)
 
-Upgrade = Callable[[dict[str, Any]], dict[str, Any]]
-# UPGRADES[n] turns a version-n file's values into version n+1's.
-UPGRADES: dict[int, Upgrade] = {}
-VERSION = 1
+class _KeyFilter(QObject):
+    """Passes `changed(key)` on for some keys only (see `Settings.changed_for`)."""
+
+    changed = Signal(str)
+
+    def __init__(self, keys: frozenset[str], settings: Settings) -> None:
+        super().__init__(settings)
+        self._keys = keys
+        settings.changed.connect(self._pass_on)
+
+    def _pass_on(self, key: str) -> None:
+        if key in self._keys:
+            self.changed.emit(key)
 
 
 class Settings(QObject):
@@ -106,20 +148,21 @@ class Settings(QObject):
     def __init__(
         self,
         path: Path,
-        declared: tuple[Setting[Any], ...] = DECLARED,
+        declared: SettingRegistry = DECLARED,
         *,
-        version: int = VERSION,
+        version: int | None = None,
         upgrades: Mapping[int, Upgrade] | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._path = path
         self._declared = {s.key: s for s in declared}
-        self._version = version
-        self._upgrades = dict(UPGRADES if upgrades is None else upgrades)
+        self._version = declared.version if version is None else version
+        self._upgrades = dict(declared.upgrades if upgrades is None else upgrades)
         self._values: dict[str, Any] = {}
         self._extra: dict[str, Any] = {}
         self._read_only = False
+        self._filters: dict[frozenset[str], _KeyFilter] = {}
         self._load()
 
     @property
@@ -194,18 +237,18 @@ class Settings(QObject):
             raise KeyError(f"undeclared setting {key!r}") from None
 
     def get(self, setting: Setting[T]) -> T:
-        """The current value (the default when unset)."""
+        """The current value (the default when unset); a list or dict is a copy of it."""
         declared = self._setting(setting.key)
-        return cast(T, self._values.get(declared.key, declared.default))
+        return cast(T, _copied(self._values.get(declared.key, declared.default)))
 
     def set(self, setting: Setting[T], value: T) -> None:
-        """Change a value, save, and emit `changed(key)` if it differs."""
+        """Change a value (a list or dict is copied), save, and emit `changed(key)` if it differs."""
         declared = self._setting(setting.key)
         if not declared.accepts(value):
             raise TypeError(f"setting {declared.key} needs a {declared.type.__name__}, got {value!r}")
         if self.get(declared) == value and declared.key in self._values:
             return
-        self._values[declared.key] = value
+        self._values[declared.key] = _copied(value)
         self._save()
         self.changed.emit(declared.key)
 
@@ -214,3 +257,13 @@ class Settings(QObject):
         if self._values.pop(setting.key, None) is not None:
             self._save()
             self.changed.emit(setting.key)
+
+    def changed_for(self, *settings: Setting[Any]) -> SignalInstance:
+        """A signal like `changed(key)` that fires only for these settings (connect a slot to it)."""
+        keys = frozenset(self._setting(s.key).key for s in settings)
+        if not keys:
+            raise ValueError("changed_for needs at least one setting")
+        found = self._filters.get(keys)
+        if found is None:
+            found = self._filters[keys] = _KeyFilter(keys, self)
+        return found.changed

@@ -31,6 +31,7 @@ from desktop_chat.services.providers import (
     Preset,
     ProviderService,
 )
+from desktop_chat.ui.common.forms import bold
 from desktop_chat.ui.common.widget_tasks import Jobs
 from desktop_chat.ui.common.widgets import StatusLabel
 
@@ -38,14 +39,6 @@ log = logging.getLogger(__name__)
 
 DETECT_TIMEOUT_S = 0.8
 MODELS_SHOWN = 3
-
-
-def _section(text: str) -> QLabel:
-    label = QLabel(text)
-    font = label.font()
-    font.setBold(True)
-    label.setFont(font)
-    return label
 
 
 def _server_name(preset: Preset) -> str:
@@ -88,12 +81,8 @@ class WelcomeDialog(QDialog):
     # ---- construction --------------------------------------------------------------------------
 
     def _build(self) -> None:
-        title = QLabel("Welcome to Desktop Chat")
+        title = bold(QLabel("Welcome to Desktop Chat"), 1.5)
         title.setObjectName("welcomeTitle")
-        font = title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.5)
-        font.setBold(True)
-        title.setFont(font)
         intro = QLabel(
             "Chat with language models running on this computer or in the cloud. Your conversations are "
             "kept in one file on this computer."
@@ -159,11 +148,11 @@ class WelcomeDialog(QDialog):
         layout.addWidget(title)
         layout.addWidget(intro)
         layout.addSpacing(4)
-        layout.addWidget(_section("On this computer"))
+        layout.addWidget(bold(QLabel("On this computer")))
         layout.addLayout(look_row)
         layout.addLayout(self.servers_box)
         layout.addSpacing(4)
-        layout.addWidget(_section("In the cloud"))
+        layout.addWidget(bold(QLabel("In the cloud")))
         layout.addLayout(cloud_row)
         layout.addWidget(self.key_link)
         layout.addWidget(self.cloud_status)

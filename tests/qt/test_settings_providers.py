@@ -17,7 +17,8 @@ from desktop_chat.secrets import SecretStore
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.settings import DEFAULT_MODEL, DEFAULT_PROFILE
 from desktop_chat.storage import Store
-from desktop_chat.ui.settings.dialog import ProvidersPage, SettingsDialog
+from desktop_chat.ui.settings.dialog import SettingsDialog
+from desktop_chat.ui.settings.providers import ProvidersPage
 from tests.helpers.llm_server import LLMServer, http_error
 from tests.helpers.settings_ui import app_services, click_box_button, files_containing, message_box, until
 from tests.qt.conftest import run
@@ -195,7 +196,7 @@ def test_editing_a_provider_saves_name_url_model_and_headers(
         "qwen2.5:7b",
         {"X-Team": "blue"},
     )
-    assert not page.is_dirty()
+    assert not page.has_unsaved_changes()
     assert page.profile_list.currentItem().text() == "Workstation"
 
 
@@ -319,7 +320,7 @@ def test_list_models_fills_the_default_model_list(
         "qwen2.5:7b",
     ]
     assert page.model_box.currentText() == "qwen2.5:7b"  # the chosen model stays chosen
-    assert not page.is_dirty()
+    assert not page.has_unsaved_changes()
     assert page.result_label.text() == "✔ 2 models listed: open the Default model list to pick one."
 
 

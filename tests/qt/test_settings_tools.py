@@ -23,7 +23,8 @@ from desktop_chat.settings import ALWAYS_ALLOWED_TOOLS, DISABLED_TOOLS, MCP_SERV
 from desktop_chat.storage import Store
 from desktop_chat.ui.settings.conversation import ConversationSettingsDialog
 from desktop_chat.ui.settings.dialog import SettingsDialog
-from desktop_chat.ui.settings.tools_page import ToolsPage, parse_command, parse_env
+from desktop_chat.ui.settings.mcp_text import parse_command, parse_env
+from desktop_chat.ui.settings.tools import ToolsPage
 from tests.helpers.settings_ui import app_services, click_box_button, files_containing, message_box, until
 from tests.qt.conftest import run
 from tests.secret_service import SecretService
@@ -166,7 +167,7 @@ def test_a_stdio_server_added_in_the_form_is_saved_in_the_mcp_servers_format(
     assert page.server_list.objectName() == "mcpServerList"
     assert page.empty_label.isVisible()
     _click(qtbot, page.add_button)
-    assert page.is_dirty()
+    assert page.has_unsaved_changes()
     assert page.transport_box.currentText() == "Command (stdio)"
     assert page.timeout_spin.value() == 60
     assert not page.url_edit.isVisible()
@@ -204,7 +205,7 @@ def test_a_stdio_server_added_in_the_form_is_saved_in_the_mcp_servers_format(
     }
     saved = json.loads(services.settings.path.read_text(encoding="utf-8"))
     assert saved["values"]["tools/mcp_servers"]["my tools"]["args"][-1] == "a b"
-    assert not page.is_dirty()
+    assert not page.has_unsaved_changes()
     assert page.current_server() == "my tools"
     item = page.server_list.currentItem()
     command = shlex.join([Path(sys.executable).name, "-m", "tests.helpers.mcp_test_server", "--name", "a b"])

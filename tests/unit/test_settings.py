@@ -1,4 +1,5 @@
-"""Settings: declared, typed, defaulted, one changed(key) signal, versioned upgrades."""
+"""Settings: declared once, typed, defaulted, copied in and out, one changed(key) signal and filters of it,
+versioned upgrades."""
 
 from __future__ import annotations
 
@@ -8,7 +9,20 @@ from typing import Any
 
 import pytest
 
-from desktop_chat.settings import DECLARED, FONT_SIZE, MAX_TOOL_ROUNDS, THEME, Setting, Settings
+import desktop_chat.settings as settings_module
+from desktop_chat.settings import (
+    AUTO_TITLE,
+    DECLARED,
+    DISABLED_TOOLS,
+    FONT_SIZE,
+    MAX_TOOL_ROUNDS,
+    MCP_SERVERS,
+    THEME,
+    DuplicateSettingError,
+    Setting,
+    SettingRegistry,
+    Settings,
+)
 
 
 def test_defaults_and_typed_get(tmp_path: Path) -> None:
@@ -92,4 +106,100 @@ def test_newer_file_is_read_but_never_overwritten(tmp_path: Path) -> None:
 def test_undeclared_setting_is_an_error(tmp_path: Path) -> None:
     s = Settings(tmp_path / "settings.json")
     with pytest.raises(KeyError):
-        s.get(Setting("nope", str, "", "undeclared"))
+        s.get(Setting("nope", str, "", "declared elsewhere", registry=SettingRegistry()))
+    with pytest.raises(KeyError):
+        s.changed_for(Setting("nope", str, "", "declared elsewhere", registry=SettingRegistry()))
+
+
+def test_every_setting_declares_itself_once() -> None:
+    constants = [v for v in vars(settings_module).values() if isinstance(v, Setting)]
+    assert {s.key for s in constants} == {s.key for s in DECLARED}
+    assert len(DECLARED) == len(constants)
+    assert DECLARED.get(THEME.key) is THEME
+    assert "ui/theme" in DECLARED
+
+
+def test_declaring_a_key_twice_is_an_error() -> None:
+    registry = SettingRegistry()
+    first = Setting("a/b", int, 1, "first", registry=registry)
+    with pytest.raises(DuplicateSettingError, match="a/b"):
+        Setting("a/b", str, "", "second", registry=registry)
+    assert list(registry) == [first]
+    count = len(DECLARED)
+    with pytest.raises(DuplicateSettingError):
+        Setting(THEME.key, str, "system", "the app's theme, again")
+    assert len(DECLARED) == count
+    assert DECLARED.get(THEME.key) is THEME
+
+
+def test_a_default_of_the_wrong_type_is_refused() -> None:
+    registry = SettingRegistry()
+    with pytest.raises(TypeError):
+        Setting("a/n", int, "8", "a number", registry=registry)
+    with pytest.raises(TypeError):
+        Setting("a/c", str, "blue", "a colour", ("red", "green"), registry=registry)
+    assert len(registry) == 0
+
+
+def test_a_settings_file_of_another_registry_has_its_keys_version_and_upgrades(tmp_path: Path) -> None:
+    registry = SettingRegistry(version=2)
+    colour = Setting("x/colour", str, "red", "a colour", registry=registry)
+    registry.upgrades[1] = lambda values: {"x/colour": values.pop("x/color", "red")}
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps({"version": 1, "values": {"x/color": "blue"}}))
+    s = Settings(path, registry)
+    assert s.get(colour) == "blue"
+    assert json.loads(path.read_text()) == {"version": 2, "values": {"x/colour": "blue"}}
+    with pytest.raises(KeyError):
+        s.get(THEME)
+
+
+def test_list_and_dict_values_are_copies(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    s = Settings(path)
+    s.get(DISABLED_TOOLS).append("calculator")  # the default is not changed
+    assert s.get(DISABLED_TOOLS) == []
+    assert DISABLED_TOOLS.default == []
+
+    wanted = ["calculator"]
+    s.set(DISABLED_TOOLS, wanted)
+    wanted.append("current_datetime")  # changing what was set changes nothing stored
+    got = s.get(DISABLED_TOOLS)
+    got.append("fetch_web_page")
+    assert s.get(DISABLED_TOOLS) == ["calculator"]
+
+    s.set(MCP_SERVERS, {"files": {"command": "npx", "args": ["-y"]}})
+    servers = s.get(MCP_SERVERS)
+    servers["files"]["args"].append("more")
+    servers["other"] = {}
+    assert s.get(MCP_SERVERS) == {"files": {"command": "npx", "args": ["-y"]}}
+    assert json.loads(path.read_text())["values"]["tools/mcp_servers"] == {
+        "files": {"command": "npx", "args": ["-y"]}
+    }
+
+
+def test_a_change_filter_calls_its_slot_only_for_its_keys(tmp_path: Path) -> None:
+    s = Settings(tmp_path / "settings.json")
+    looks: list[str] = []
+    titles: list[str] = []
+    everything: list[str] = []
+    s.changed_for(THEME, FONT_SIZE).connect(looks.append)
+    s.changed_for(AUTO_TITLE).connect(titles.append)
+    s.changed.connect(everything.append)
+    s.set(THEME, "dark")
+    s.set(AUTO_TITLE, False)
+    s.set(FONT_SIZE, 12)
+    s.set(MAX_TOOL_ROUNDS, 2)
+    s.set(THEME, "dark")  # unchanged: nothing
+    s.reset(FONT_SIZE)
+    assert looks == ["ui/theme", "ui/font_size", "ui/font_size"]
+    assert titles == ["chat/auto_title"]
+    assert everything == [
+        "ui/theme",
+        "chat/auto_title",
+        "ui/font_size",
+        "chat/max_tool_rounds",
+        "ui/font_size",
+    ]
+    with pytest.raises(ValueError, match="at least one"):
+        s.changed_for()

@@ -1,4 +1,4 @@
-"""Small widgets shared by the settings dialogs and the welcome."""
+"""Small widgets shared by the settings dialogs and the welcome: status lines and questions."""
 
 from __future__ import annotations
 
@@ -78,6 +78,34 @@ def unsaved_changes_box(parent: QWidget, name: str, object_name: str) -> QMessag
     )
     box.setObjectName(object_name)
     return box
+
+
+def confirm(
+    owner: QWidget,
+    title: str,
+    text: str,
+    detail: str,
+    action: str,
+    *,
+    names: tuple[str, str],
+    then: Callable[[], None],
+    cancel_is_default: bool = True,
+) -> None:
+    """Ask (not modal, as `owner.question`) a warning with Cancel and a destructive `action` button, and
+    run `then` once `action` is chosen; `names` are the box's and the button's object names."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Cancel, owner)
+    box.setObjectName(names[0])
+    box.setInformativeText(detail)
+    button = box.addButton(action, QMessageBox.ButtonRole.DestructiveRole)
+    button.setObjectName(names[1])
+    if cancel_is_default:
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+
+    def answered(_result: int) -> None:
+        if box.clickedButton() is button:
+            then()
+
+    open_question(owner, box, answered)
 
 
 def open_question(owner: Any, box: QMessageBox, answered: Callable[[int], None]) -> None:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from desktop_chat.services.conversations import ConversationService, tools_choice
 from desktop_chat.settings import SYSTEM_PROMPT, Settings
+from desktop_chat.ui.common.forms import named
 from desktop_chat.ui.common.widget_tasks import Jobs
 from desktop_chat.ui.common.widgets import StatusLabel
 
@@ -111,12 +112,10 @@ class ConversationSettingsDialog(QDialog):
         self._jobs = Jobs(self)
 
         default_prompt = settings.get(SYSTEM_PROMPT)
-        self.default_check = QCheckBox("Use the default system prompt")
-        self.default_check.setObjectName("useDefaultPrompt")
-        self.default_check.setAccessibleName("Use the default system prompt")
-        self.prompt_edit = QPlainTextEdit()
-        self.prompt_edit.setObjectName("systemPrompt")
-        self.prompt_edit.setAccessibleName("System prompt of this conversation")
+        self.default_check = named(
+            QCheckBox("Use the default system prompt"), "useDefaultPrompt", "Use the default system prompt"
+        )
+        self.prompt_edit = named(QPlainTextEdit(), "systemPrompt", "System prompt of this conversation")
         self.prompt_edit.setTabChangesFocus(True)
         self._default_prompt = default_prompt
         own = conversation.system_prompt
@@ -128,13 +127,13 @@ class ConversationSettingsDialog(QDialog):
         )
         self.default_check.toggled.connect(self._default_toggled)
 
-        self.temperature_edit = QLineEdit(_number(conversation.params.get("temperature")))
-        self.temperature_edit.setObjectName("temperature")
-        self.temperature_edit.setAccessibleName("Temperature")
+        self.temperature_edit = named(
+            QLineEdit(_number(conversation.params.get("temperature"))), "temperature", "Temperature"
+        )
         self.temperature_edit.setPlaceholderText("Provider default")
-        self.max_tokens_edit = QLineEdit(_number(conversation.params.get("max_tokens")))
-        self.max_tokens_edit.setObjectName("maxTokens")
-        self.max_tokens_edit.setAccessibleName("Max tokens")
+        self.max_tokens_edit = named(
+            QLineEdit(_number(conversation.params.get("max_tokens"))), "maxTokens", "Max tokens"
+        )
         self.max_tokens_edit.setPlaceholderText("Provider default")
         self.error_label = StatusLabel()
         self.error_label.setObjectName("conversationSettingsError")
@@ -182,9 +181,7 @@ class ConversationSettingsDialog(QDialog):
             self.tools_group.addButton(button)
             row.addWidget(button)
         row.addStretch(1)
-        self.tools_list = QListWidget()
-        self.tools_list.setObjectName("conversationTools")
-        self.tools_list.setAccessibleName("Tools this conversation offers")
+        self.tools_list = named(QListWidget(), "conversationTools", "Tools this conversation offers")
         self.tools_list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.tools_list.setFixedHeight(self.fontMetrics().lineSpacing() * 6 + 16)
         self.load_tools_button = QPushButton("Load tools from MCP servers")
