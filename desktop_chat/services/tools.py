@@ -35,12 +35,11 @@ class ToolService(QObject):
         super().__init__(parent)
         self._registry = registry
         self._settings = settings
-        self._apply_disabled(DISABLED_TOOLS.key)
-        settings.changed.connect(self._apply_disabled)
+        self._apply_disabled()
+        settings.changed_for(DISABLED_TOOLS).connect(self._apply_disabled)
 
-    def _apply_disabled(self, key: str) -> None:
-        if key == DISABLED_TOOLS.key:
-            self._registry.disabled = {str(n) for n in self._settings.get(DISABLED_TOOLS)}
+    def _apply_disabled(self, _key: str = "") -> None:
+        self._registry.disabled = {str(n) for n in self._settings.get(DISABLED_TOOLS)}
 
     @property
     def disabled(self) -> frozenset[str]:

@@ -34,6 +34,7 @@ from desktop_chat.settings import (
 )
 from desktop_chat.ui import window_dialogs
 from desktop_chat.ui.attachments import FileAttacher
+from desktop_chat.ui.common.forms import named
 from desktop_chat.ui.common.resources import app_icon
 from desktop_chat.ui.composer import Composer
 from desktop_chat.ui.empty_state import NO_MODEL_HINT, NO_PROVIDER_HINT, REVIEW_HINT, EmptyState
@@ -48,12 +49,6 @@ from desktop_chat.ui.transcript.view import TranscriptView
 
 log = logging.getLogger(__name__)
 Shortcut = QKeySequence | QKeySequence.StandardKey | str
-
-
-def _named(widget: QWidget, name: str, accessible: str) -> QWidget:
-    widget.setObjectName(name)
-    widget.setAccessibleName(accessible)
-    return widget
 
 
 class MainWindow(QMainWindow):
@@ -95,7 +90,7 @@ class MainWindow(QMainWindow):
         chat.stream_started.connect(self._on_stream_changed)
         chat.stream_finished.connect(lambda ended: self._on_stream_changed(ended.conversation_id))
         services.providers.profiles_changed.connect(self._update_composer)
-        self._settings.changed.connect(self._on_setting_changed)
+        self._settings.changed_for(DEFAULT_PROFILE, DEFAULT_MODEL).connect(self._update_composer)
         self._restore_state()
         for note in services.startup_notes():
             self._show_note(note)
@@ -129,15 +124,15 @@ class MainWindow(QMainWindow):
 
         composer_row = QHBoxLayout()
         self.composer = Composer()
-        _named(self.composer, "composer", "Message")
+        named(self.composer, "composer", "Message")
         self.composer.setMaximumHeight(120)
         self.composer.submitted.connect(self.send_message)
         self.composer.stop_requested.connect(self.stop_stream)
         self.send_button = QPushButton("Send")
-        _named(self.send_button, "sendButton", "Send")
+        named(self.send_button, "sendButton", "Send")
         self.send_button.clicked.connect(self.send_message)
         self.stop_button = QPushButton("Stop")
-        _named(self.stop_button, "stopButton", "Stop the answer")
+        named(self.stop_button, "stopButton", "Stop the answer")
         self.stop_button.clicked.connect(self.stop_stream)
         self.stop_button.hide()
         buttons = QVBoxLayout()
@@ -390,10 +385,6 @@ class MainWindow(QMainWindow):
             self._services.conversations.set_model(self._current_id, profile_id, model)
         providers.use(profile, model)
         self._update_composer()
-
-    def _on_setting_changed(self, key: str) -> None:
-        if key in (DEFAULT_PROFILE.key, DEFAULT_MODEL.key):
-            self._update_composer()
 
     # ---- search, settings and first run --------------------------------------------------------
 

@@ -46,7 +46,6 @@ def restore_app(qapp: QApplication) -> Iterator[None]:
 def manager(qapp: QApplication, services: AppServices, restore_app: None) -> Iterator[ThemeManager]:
     theme = ThemeManager(qapp, services.settings)
     yield theme
-    services.settings.changed.disconnect(theme._on_setting_changed)
     theme.setParent(None)
     shiboken6.delete(theme)
 
@@ -135,6 +134,5 @@ def test_the_saved_theme_is_applied_at_start(
         assert is_dark()
         assert qapp.font().pointSize() == 12
     finally:
-        services.settings.changed.disconnect(theme._on_setting_changed)
         theme.setParent(None)
         shiboken6.delete(theme)

@@ -129,7 +129,8 @@ class ThemeManager(QObject):
         self._system_style = style.name() if style is not None else "fusion"
         self._system_font = QFont(app.font())
         self._applied: str | None = None
-        settings.changed.connect(self._on_setting_changed)
+        settings.changed_for(THEME).connect(self.apply_theme)
+        settings.changed_for(FONT_SIZE).connect(self.apply_font_size)
         hints = app.styleHints()
         hints.colorSchemeChanged.connect(self._on_scheme_changed)
         self.apply_theme()
@@ -140,12 +141,6 @@ class ThemeManager(QObject):
         """What is on: "light" or "dark" (Fusion and our palette), "system" (the platform's look), or
         "system-dark" (the platform is in dark mode, its palette was light: Fusion and our dark palette)."""
         return self._applied or "system"
-
-    def _on_setting_changed(self, key: str) -> None:
-        if key == THEME.key:
-            self.apply_theme()
-        elif key == FONT_SIZE.key:
-            self.apply_font_size()
 
     def _on_scheme_changed(self, _scheme: Qt.ColorScheme) -> None:
         if self._settings.get(THEME) == "system":
