@@ -33,7 +33,8 @@ from desktop_chat.ui.transcript.layout import (
     PaintState,
     code_bar_height,
 )
-from desktop_chat.ui.transcript.model import ROW_ROLE, TranscriptRow
+from desktop_chat.ui.transcript.model import ROW_ROLE
+from desktop_chat.ui.transcript.row import TranscriptRow
 from desktop_chat.ui.transcript.style import GAP, MARGIN_X, MARGIN_Y, PAD, TranscriptStyle
 
 Index = QModelIndex | QPersistentModelIndex

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import bisect
 import html
-import json
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -39,17 +38,26 @@ from desktop_chat.domain import (
     ResponseStatus,
     Role,
     ToolCall,
-    ToolExecution,
     ToolStatus,
 )
 from desktop_chat.ui.transcript.markdown import Block, BlockSplitter, block_html, style_sheet
-from desktop_chat.ui.transcript.model import TranscriptRow, status_note
+from desktop_chat.ui.transcript.row import TranscriptRow
 from desktop_chat.ui.transcript.style import GAP, MARGIN_X, MARGIN_Y, PAD, RADIUS, TranscriptStyle
+from desktop_chat.ui.transcript.text import (
+    STATUS_GLYPH,
+    approval_html,
+    short_arguments,
+    status_note,
+    stop_note,
+    text_and_tools,
+    tool_details_html,
+    tool_status_text,
+    usage_text,
+)
 
 CODE_PAD = 8
 BUTTON_PAD = 7
 TOOL_PAD = 6
-DETAIL_LIMIT = 20_000  # characters of a tool's arguments or result shown when expanded
 DOC_CACHE_SIZE = 1500
 TAIL_HIGHLIGHT_LIMIT = 4000  # a longer code block is highlighted once it is final, not on every update
 
@@ -272,61 +280,6 @@ class PaintState:
     now: datetime | None = None
 
 
-def short_arguments(arguments: str, limit: int = 80) -> str:
-    """A tool call's arguments in one short line: `timezone="Europe/Paris", n=3`."""
-    try:
-        parsed = json.loads(arguments) if arguments.strip() else {}
-    except ValueError:
-        parsed = None
-    if isinstance(parsed, dict):
-        text = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in parsed.items())
-    else:
-        text = " ".join(arguments.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _pretty(arguments: str) -> str:
-    try:
-        return json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
-    except ValueError:
-        return arguments
-
-
-def elapsed_text(seconds: float) -> str:
-    """1.2 s, 14 s, 2 min 5 s."""
-    if seconds < 10:
-        return f"{max(0.0, seconds):.1f} s"
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    return f"{int(seconds // 60)} min {int(seconds % 60)} s"
-
-
-def tool_status_text(status: ToolStatus, execution: ToolExecution | None, now: datetime) -> str:
-    """`running 1.2 s`, `succeeded · 0.3 s`, `queued`..."""
-    started = execution.started_at if execution is not None else None
-    if status is ToolStatus.RUNNING:
-        return f"running {elapsed_text((now - started).total_seconds())}" if started else "running"
-    finished = execution.finished_at if execution is not None else None
-    if started and finished and status is not ToolStatus.QUEUED:
-        return f"{status.value} · {elapsed_text((finished - started).total_seconds())}"
-    return status.value
-
-
-def usage_text(message: Message) -> str:
-    """`model · 12 prompt + 345 completion = 357 tokens`, shown under an answer."""
-    response = message.response
-    if response is None:
-        return ""
-    parts = [response.model] if response.model else []
-    usage = response.usage
-    if usage is not None:
-        parts.append(
-            f"{usage.prompt_tokens:,} prompt + {usage.completion_tokens:,} completion = "
-            f"{usage.total_tokens:,} tokens"
-        )
-    return " · ".join(parts)
-
-
 @dataclass(frozen=True, slots=True)
 class _Ctx:
     """One paint: the painter, the visible part (row coordinates) and the hover/focus/time state."""
@@ -411,15 +364,8 @@ class MessageLayout:
         if not text.strip() and not calls:
             self._empty_y = y
             return y + self._st.line + GAP
-        pieces: list[str | ToolCall] = []
-        pos = 0
-        for call in calls:
-            offset = min(max(pos, call.text_offset), len(text))
-            pieces += [text[pos:offset], call]
-            pos = offset
-        pieces.append(text[pos:])
         texts = 0
-        for piece in pieces:
+        for piece in text_and_tools(text, calls):
             if isinstance(piece, ToolCall):
                 tool = self._layout_tool(row, piece, y)
                 self.hits.append(
@@ -455,11 +401,7 @@ class MessageLayout:
         if request is not None:
             tool.approval = self._doc_for(
                 ("approval", call.id, request.arguments),
-                lambda: (
-                    f"<b>Allow {html.escape(call.name or 'this tool')} to run?</b> "
-                    "It will be called with these arguments:<br><br>"
-                    f"{html.escape(_pretty(request.arguments)[:DETAIL_LIMIT])}"
-                ),
+                lambda: approval_html(call.name, request.arguments),
                 self._inner - 2 * TOOL_PAD - 14,
                 mono=True,
             )
@@ -478,19 +420,13 @@ class MessageLayout:
             execution = row.executions.get(call.id)
             result = execution.result if execution is not None else None
             error = execution.error if execution is not None else None
-
-            def details() -> str:
-                parts = [f"<b>Arguments</b><br>{html.escape(_pretty(call.arguments)[:DETAIL_LIMIT])}"]
-                if result is not None:
-                    parts.append(f"<b>Result</b><br>{html.escape(result[:DETAIL_LIMIT])}")
-                if error is not None:
-                    parts.append(f"<b>Error</b><br>{html.escape(error[:DETAIL_LIMIT])}")
-                if result is None and error is None:
-                    parts.append("<i>No result yet.</i>")
-                return "<br><br>".join(parts)
-
             key = ("tool", call.id, call.arguments, result, error)
-            tool.details = self._doc_for(key, details, self._inner - 2 * TOOL_PAD - 14, mono=True)
+            tool.details = self._doc_for(
+                key,
+                lambda: tool_details_html(call.arguments, result, error),
+                self._inner - 2 * TOOL_PAD - 14,
+                mono=True,
+            )
             tool.height += round(tool.details.size().height()) + TOOL_PAD
         return tool
 
@@ -743,7 +679,7 @@ class MessageLayout:
         )
         status = row.tool_status(call.id)
         now = ctx.state.now or datetime.now(UTC)
-        label = f"{_GLYPH[status]} {tool_status_text(status, row.executions.get(call.id), now)}"
+        label = f"{STATUS_GLYPH[status]} {tool_status_text(status, row.executions.get(call.id), now)}"
         if call.id in row.approvals:
             label = "○ waiting for your answer"
         line = QRect(self._x0 + TOOL_PAD, tool.y + TOOL_PAD, self._inner - 2 * TOOL_PAD, style.line)
@@ -840,13 +776,6 @@ APPROVAL_BUTTONS = (
 )
 PREV = "\u2039"  # single angle quotation marks: < and > of the branch switcher
 NEXT = "\u203a"
-_GLYPH = {
-    ToolStatus.QUEUED: "○",
-    ToolStatus.RUNNING: "◔",
-    ToolStatus.SUCCEEDED: "✓",
-    ToolStatus.FAILED: "✗",
-    ToolStatus.CANCELLED: "⊘",
-}
 
 
 def _status_color(style: TranscriptStyle, status: ToolStatus) -> QColor:
@@ -857,20 +786,6 @@ def _status_color(style: TranscriptStyle, status: ToolStatus) -> QColor:
     if status is ToolStatus.FAILED:
         return style.failed
     return style.muted
-
-
-def stop_note(message: Message) -> str:
-    """Why a finished answer is not complete (stopped, interrupted, cut at the length limit), or ""."""
-    response = message.response
-    if response is None or not response.status.is_final:
-        return ""
-    if response.status in (ResponseStatus.CANCELLED, ResponseStatus.INTERRUPTED):
-        return response.error or (
-            "Stopped." if response.status is ResponseStatus.CANCELLED else "Interrupted."
-        )
-    if response.finish_reason == "length" and response.status is ResponseStatus.DONE:
-        return "The answer was cut at the model's length limit."
-    return ""
 
 
 def _draw_doc(
