@@ -26,7 +26,7 @@ from desktop_chat.ui.transcript.layout import TOOL_PAD, Hit, MessageLayout, Tool
 from desktop_chat.ui.transcript.row import TranscriptRow
 from desktop_chat.ui.transcript.segment import Segment
 from desktop_chat.ui.transcript.style import MARGIN_X, MARGIN_Y, PAD, RADIUS, TranscriptStyle
-from desktop_chat.ui.transcript.text import STATUS_GLYPH, short_arguments, status_note, tool_status_text
+from desktop_chat.ui.transcript.text import STATUS_GLYPH, heading_detail, short_arguments, tool_status_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +123,7 @@ class MessagePainter:
         painter.setPen(style.text)
         painter.drawText(line, Qt.AlignmentFlag.AlignVCenter, who)
         response = message.response
-        extra = " · ".join(p for p in ((response.model if response else ""), status_note(message)) if p)
+        extra = heading_detail(message)
         if extra:
             x = line.left() + QFontMetrics(style.bold).horizontalAdvance(who) + 8
             failed = response is not None and response.status is ResponseStatus.ERROR

@@ -39,16 +39,14 @@ def status_note(message: Message) -> str:
 
 def heading(message: Message) -> str:
     """`Assistant · model · interrupted`-style line above a message."""
+    detail = heading_detail(message)
+    return f"{message.role.label} · {detail}" if detail else message.role.label
+
+
+def heading_detail(message: Message) -> str:
+    """What the heading says after the speaker: `model · interrupted` ("" for a question)."""
     response = message.response
-    if response is None:
-        return message.role.label
-    parts = [message.role.label]
-    if response.model:
-        parts.append(response.model)
-    note = status_note(message)
-    if note:
-        parts.append(note)
-    return " · ".join(parts)
+    return " · ".join(p for p in ((response.model if response else ""), status_note(message)) if p)
 
 
 def text_and_tools(text: str, calls: Sequence[ToolCall]) -> list[str | ToolCall]:
