@@ -164,7 +164,7 @@ def test_query_terms_and_their_marks_in_a_rendered_message() -> None:
     from PySide6.QtGui import QTextDocument
 
     from desktop_chat.services.search import SearchService
-    from desktop_chat.ui.transcript.layout import _term_selections
+    from desktop_chat.ui.transcript.paint import term_selections as _term_selections
 
     terms = SearchService.highlight_terms
     assert terms('"spring trip" lisbon -porto sourd* a') == ("spring trip", "lisbon", "sourd")

@@ -128,7 +128,7 @@ def test_allow_once_from_the_transcript_runs_the_call_with_the_arguments_shown(
     assert row.tool_status("c1") is ToolStatus.QUEUED, "nothing runs before the person says yes"
     layout = w.transcript.itemDelegate().layout_for(w.transcript_model.index(_answer_row(w)))  # type: ignore[attr-defined]
     assert layout is not None
-    shown = [p.tool.approval.toPlainText() for p in layout._parts if p.tool is not None and p.tool.approval]
+    shown = [p.tool.approval.toPlainText() for p in layout.parts if p.tool is not None and p.tool.approval]
     assert len(shown) == 1
     assert '"hello from the model"' in shown[0], "the full arguments are shown"
     assert "Allow testtools__echo to run?" in shown[0]

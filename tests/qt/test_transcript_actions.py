@@ -9,7 +9,8 @@ from PySide6.QtGui import QGuiApplication
 from desktop_chat.domain import ResponseStatus, Role
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.ui.main_window import MainWindow
-from desktop_chat.ui.transcript.model import ROW_ROLE, TranscriptRow
+from desktop_chat.ui.transcript.model import ROW_ROLE
+from desktop_chat.ui.transcript.row import TranscriptRow
 from tests.helpers.llm_server import LLMServer, chunk, text_script
 from tests.helpers.transcript_ui import add_exchange, hit_point, settle, until
 from tests.qt.conftest import run, use_server

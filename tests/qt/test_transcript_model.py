@@ -6,7 +6,8 @@ from PySide6.QtCore import Qt
 
 from desktop_chat.domain import Role
 from desktop_chat.services.app_services import AppServices
-from desktop_chat.ui.transcript.model import ID_ROLE, ROW_ROLE, TEXT_ROLE, TranscriptModel, TranscriptRow
+from desktop_chat.ui.transcript.model import ID_ROLE, ROW_ROLE, TEXT_ROLE, TranscriptModel
+from desktop_chat.ui.transcript.row import TranscriptRow
 from tests.helpers.markdown_samples import fill_conversation
 from tests.helpers.transcript_ui import add_answer, add_exchange
 

@@ -14,9 +14,10 @@ from PySide6.QtCore import Qt
 from desktop_chat.domain import ResponseStatus, ToolStatus
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.tools.registry import ToolResult, ToolSpec
-from desktop_chat.ui.transcript.layout import tool_status_text
 from desktop_chat.ui.transcript.markdown import split_blocks
-from desktop_chat.ui.transcript.model import ROW_ROLE, TranscriptModel, TranscriptRow
+from desktop_chat.ui.transcript.model import ROW_ROLE, TranscriptModel
+from desktop_chat.ui.transcript.row import TranscriptRow
+from desktop_chat.ui.transcript.text import tool_status_text
 from desktop_chat.ui.transcript.view import TranscriptView
 from tests.helpers.llm_server import LLMServer, chunk, text_script, tool_call
 from tests.helpers.markdown_samples import answer, fill_conversation

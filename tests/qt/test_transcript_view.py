@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop_chat.domain import ResponseStatus
 from desktop_chat.services.app_services import AppServices
-from desktop_chat.ui.transcript.layout import SafeDocument
+from desktop_chat.ui.transcript.documents import SafeDocument
 from desktop_chat.ui.transcript.model import TranscriptModel
 from desktop_chat.ui.transcript.view import TranscriptView
 from tests.helpers.markdown_samples import fill_conversation
@@ -287,7 +287,8 @@ def test_page_keys_scroll_and_end_follows_the_bottom_again(qtbot, services: AppS
 def test_a_segment_renders_new_blocks_only_and_long_streaming_code_is_highlighted_once_final(qapp) -> None:
     from PySide6.QtWidgets import QWidget
 
-    from desktop_chat.ui.transcript.layout import TAIL_HIGHLIGHT_LIMIT, BlockDocs, Segment
+    from desktop_chat.ui.transcript.documents import TAIL_HIGHLIGHT_LIMIT, BlockDocs
+    from desktop_chat.ui.transcript.segment import Segment
     from desktop_chat.ui.transcript.style import TranscriptStyle
 
     style = TranscriptStyle.from_widget(QWidget())

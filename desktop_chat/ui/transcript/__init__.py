@@ -1,1 +1,2 @@
-"""The open conversation: model, text formatting, markdown, layout, painting, delegate and view."""
+"""The open conversation's transcript: model, row, text, markdown, documents, segment, layout, paint,
+style, delegate and view (one module per job; docs/architecture.md says what each holds)."""

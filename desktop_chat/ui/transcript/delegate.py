@@ -24,16 +24,11 @@ from PySide6.QtGui import QFontMetrics, QHelpEvent, QMouseEvent, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QToolTip
 
 from desktop_chat.markdown_parser import is_safe_url
-from desktop_chat.ui.transcript.layout import (
-    PREV,
-    TOOL_PAD,
-    BlockDocs,
-    Hit,
-    MessageLayout,
-    PaintState,
-    code_bar_height,
-)
-from desktop_chat.ui.transcript.model import ROW_ROLE, TranscriptRow
+from desktop_chat.ui.transcript.documents import BlockDocs, code_bar_height
+from desktop_chat.ui.transcript.layout import PREV, TOOL_PAD, Hit, MessageLayout
+from desktop_chat.ui.transcript.model import ROW_ROLE
+from desktop_chat.ui.transcript.paint import MessagePainter, PaintState
+from desktop_chat.ui.transcript.row import TranscriptRow
 from desktop_chat.ui.transcript.style import GAP, MARGIN_X, MARGIN_Y, PAD, TranscriptStyle
 
 Index = QModelIndex | QPersistentModelIndex
@@ -155,7 +150,7 @@ class TranscriptDelegate(QStyledItemDelegate):
         clip = rect.intersected(self._view.viewport().rect())
         hover = self._hover[1] if self._hover is not None and self._hover[0] == layout.message_id else None
         focused = bool(option.state & QStyle.StateFlag.State_HasFocus)
-        layout.paint(painter, rect, clip, PaintState(hover, focused, datetime.now(UTC)))
+        MessagePainter(layout).paint(painter, rect, clip, PaintState(hover, focused, datetime.now(UTC)))
 
     # ---- events --------------------------------------------------------------------------------------
 

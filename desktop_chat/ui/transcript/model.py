@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import (
@@ -34,7 +33,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from desktop_chat.domain import Message, ResponseStatus, ToolExecution, ToolStatus
+from desktop_chat.domain import Message
 from desktop_chat.services.chat import ChatService
 from desktop_chat.services.chat_events import (
     ApprovalRequest,
@@ -43,7 +42,9 @@ from desktop_chat.services.chat_events import (
     StreamEnded,
     ToolUpdate,
 )
-from desktop_chat.services.conversations import ConversationService, Siblings
+from desktop_chat.services.conversations import ConversationService
+from desktop_chat.ui.transcript.row import TranscriptRow
+from desktop_chat.ui.transcript.text import accessible_text, display_text
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 ROLE_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -55,83 +56,6 @@ TOOL_TICK_MS = 100  # tool rows change at most 10 times a second
 PAGE_SIZE = 50
 
 Index = QModelIndex | QPersistentModelIndex
-
-_STATUS_NOTE = {
-    ResponseStatus.PENDING: "waiting for the model",
-    ResponseStatus.STREAMING: "answering",
-    ResponseStatus.ERROR: "failed",
-    ResponseStatus.CANCELLED: "stopped",
-    ResponseStatus.INTERRUPTED: "interrupted",
-}
-_OPEN_TOOL = (ToolStatus.QUEUED, ToolStatus.RUNNING)
-
-
-def status_note(message: Message) -> str:
-    """`failed`, `stopped`... for an answer that is not simply done ("" otherwise)."""
-    return _STATUS_NOTE.get(message.response.status, "") if message.response is not None else ""
-
-
-def heading(message: Message) -> str:
-    """`Assistant · model · interrupted`-style line above a message."""
-    response = message.response
-    if response is None:
-        return message.role.label
-    parts = [message.role.label]
-    if response.model:
-        parts.append(response.model)
-    note = status_note(message)
-    if note:
-        parts.append(note)
-    return " · ".join(parts)
-
-
-def body_with_tools(message: Message) -> str:
-    """The message text with a line for each tool call where the call was made."""
-    response = message.response
-    if response is None or not response.tool_calls:
-        return message.text
-    text, parts, pos = response.text, [], 0
-    for call in sorted(response.tool_calls, key=lambda c: c.text_offset):
-        offset = min(max(pos, call.text_offset), len(text))
-        if text[pos:offset].strip():
-            parts.append(text[pos:offset].strip("\n"))
-        status = response.tool_status.get(call.id, "queued")
-        parts.append(f"[tool] {call.name} · {status}")
-        pos = offset
-    if text[pos:].strip():
-        parts.append(text[pos:].strip("\n"))
-    return "\n".join(parts)
-
-
-@dataclass(eq=False, slots=True)
-class TranscriptRow:
-    """One row: a message and everything shown with it. `version` changes whenever any of it does."""
-
-    message: Message
-    siblings: Siblings | None = None
-    executions: dict[str, ToolExecution] = field(default_factory=dict)  # by tool call id
-    expanded: set[str] = field(default_factory=set)  # "reasoning", "tool:<call id>"
-    note: str | None = None  # transient state: "Rate limited. Retrying in 5 s"
-    approvals: dict[str, ApprovalRequest] = field(default_factory=dict)  # calls waiting for a yes or no
-    highlighted: bool = False  # a search hit being shown
-    highlight_terms: tuple[str, ...] = ()  # its words to mark
-    version: int = 0
-
-    def tool_status(self, call_id: str) -> ToolStatus:
-        """A call's status: the execution's when known, else the document's."""
-        execution = self.executions.get(call_id)
-        response = self.message.response
-        status = response.tool_status.get(call_id, ToolStatus.QUEUED) if response is not None else None
-        if execution is not None and (status is None or status in _OPEN_TOOL):
-            status = execution.status
-        if status in _OPEN_TOOL and response is not None and response.status.is_final:
-            return ToolStatus.CANCELLED  # the answer ended: nothing of it is still running
-        return status or ToolStatus.QUEUED
-
-    def running_tools(self) -> bool:
-        """True while a tool call of this answer runs or waits."""
-        response = self.message.response
-        return response is not None and any(self.tool_status(c.id) in _OPEN_TOOL for c in response.tool_calls)
 
 
 class TranscriptModel(QAbstractListModel):
@@ -477,12 +401,7 @@ class TranscriptModel(QAbstractListModel):
         row = self._rows[index.row()]
         m = row.message
         if role == Qt.ItemDataRole.DisplayRole:
-            lines = [heading(m), body_with_tools(m) or "…"]
-            if row.note:
-                lines.append(f"⏳ {row.note}")
-            if m.response is not None and m.response.error:
-                lines.append(f"\n⚠ {m.response.error}")
-            return "\n".join(lines)
+            return display_text(row)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return accessible_text(row)
         if role == ROW_ROLE:
@@ -518,21 +437,3 @@ class TranscriptModel(QAbstractListModel):
     def last_message(self) -> Message | None:
         """The newest message of the branch shown."""
         return self._rows[-1].message if self._rows else None
-
-
-def accessible_text(row: TranscriptRow) -> str:
-    """What a screen reader says for a row."""
-    m = row.message
-    parts = [heading(m) + ":", m.text or "(no text yet)"]
-    response = m.response
-    if response is not None:
-        for call in response.tool_calls:
-            parts.append(f"Tool {call.name}: {row.tool_status(call.id).value}.")
-        if response.error:
-            parts.append(f"Error: {response.error}")
-        if response.usage is not None:
-            u = response.usage
-            parts.append(f"{u.prompt_tokens} prompt, {u.completion_tokens} completion tokens.")
-    if row.siblings is not None:
-        parts.append(f"Version {row.siblings.index} of {row.siblings.count}.")
-    return " ".join(parts)
