@@ -10,13 +10,10 @@ from typing import Any
 import pytest
 
 from desktop_chat.domain import ResponsePatch, ResponseStatus, Role, ToolCall, ToolStatus, Usage
-from desktop_chat.services.export import (
-    conversation_markdown,
-    export_html,
-    export_json,
-    export_markdown,
-)
-from desktop_chat.services.importers import detect_format, import_file, stable_uuid
+from desktop_chat.interchange.export import export
+from desktop_chat.interchange.importers import detect_format, import_file, stable_uuid
+from desktop_chat.interchange.json_writer import export_json
+from desktop_chat.interchange.markdown_writer import conversation_markdown
 from desktop_chat.storage import Repo, Store, open_store
 from desktop_chat.storage.db import integrity_errors
 from tests.helpers import export_samples as samples
@@ -523,7 +520,7 @@ def test_markdown_export(tmp_path: Path, store: Store) -> None:
     assert "Result:\n\n```\n4\n```" in text
 
     folder = tmp_path / "md"
-    assert export_markdown(store.repo, None, folder) == 5
+    assert export("md", store.repo, None, folder) == 5
     names = sorted(p.name for p in folder.iterdir())
     assert len(names) == 5
     assert all(n.endswith(".md") for n in names)
@@ -555,7 +552,7 @@ def test_html_export_is_standalone_and_escaped(tmp_path: Path, store: Store) -> 
         "and <img src=https://evil.example/x.png> | a | b |",
     )
     folder = tmp_path / "html"
-    assert export_html(store.repo, [ids["b"], conv.id, ids["a"]], folder) == 3
+    assert export("html", store.repo, [ids["b"], conv.id, ids["a"]], folder) == 3
     pages = {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir()}
     assert len(pages) == 3
     for name, page in pages.items():
