@@ -80,7 +80,7 @@ def _import_entry(
     repo: Repo, entry: Any, fmt: str, number: int, *, images: list[str], report: ImportReport
 ) -> None:
     """Store one entry whole, or add why it was skipped to the report."""
-    label = _label(entry, fmt, number)
+    label = entry_label(entry, fmt, number)
     notes: list[str] = []
     try:
         if not isinstance(entry, dict):
@@ -123,7 +123,8 @@ def _conversation_uuid(entry: dict[str, Any], fmt: str) -> str | None:
     return None
 
 
-def _label(entry: Any, fmt: str, number: int) -> str:
+def entry_label(entry: Any, fmt: str, number: int) -> str:
+    """How the report names an entry: its title and id, or its number in the file."""
     if not isinstance(entry, dict):
         return f"entry {number}"
     if fmt == "chatgpt":

@@ -12,7 +12,7 @@ from typing import Any
 
 # uuid5 namespace for ids that are not UUIDs (never change it: re-imports would duplicate).
 NAMESPACE = uuid.UUID("5b0f6a52-8f1e-4d0a-9a63-2d3c1f6e7b48")
-_MIN_TS, _MAX_TS = 0.0, 32_503_680_000.0  # 1970 .. 3000
+MIN_TS, MAX_TS = 0.0, 32_503_680_000.0  # the times an import accepts: 1970 .. 3000
 
 
 class ImportEntryError(ValueError):
@@ -66,7 +66,7 @@ def parse_timestamp(value: Any) -> float | None:
             ts = parsed.timestamp()
     else:
         return None
-    if not math.isfinite(ts) or not _MIN_TS <= ts <= _MAX_TS:
+    if not math.isfinite(ts) or not MIN_TS <= ts <= MAX_TS:
         return None
     return ts
 

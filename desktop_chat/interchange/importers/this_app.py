@@ -6,11 +6,17 @@ noted), and its replies become first messages.
 
 from __future__ import annotations
 
-import math
+from dataclasses import fields
 from typing import Any
 
-from desktop_chat.domain import ResponseStatus, Role, ToolStatus
-from desktop_chat.interchange.importers.shared import ImportEntryError, tree_order
+from desktop_chat.domain import ResponseStatus, Role, ToolStatus, Usage
+from desktop_chat.interchange.importers.shared import MAX_TS, MIN_TS, ImportEntryError, tree_order
+
+_ROLES = {r.value for r in Role}
+_RESPONSE_STATUSES = {s.value for s in ResponseStatus}
+_TOOL_STATUSES = {s.value for s in ToolStatus}
+_USAGE_KEYS = [f.name for f in fields(Usage)]
+_MAX_WHOLE = 2**31 - 1  # rounds and offsets: far more than any answer has, and always an SQLite integer
 
 
 def _want(entry: dict[str, Any], key: str, kinds: type | tuple[type, ...], *, optional: bool = False) -> Any:
@@ -28,9 +34,41 @@ def _ts_field(entry: dict[str, Any], key: str, *, optional: bool = False) -> flo
     value = entry.get(key)
     if value is None and optional:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise ImportEntryError(f'"{key}" is missing or not a number of seconds')
+    if not MIN_TS <= value <= MAX_TS:  # also NaN, and integers no float can hold
+        raise ImportEntryError(f'"{key}" is not a time between 1970 and 3000')
     return float(value)
+
+
+def _whole(value: Any) -> bool:
+    """A whole number of the size rounds, offsets and token counts have."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_WHOLE
+
+
+def _one_of(value: Any, allowed: set[str]) -> bool:
+    return isinstance(value, str) and value in allowed
+
+
+def _tool_call(call: Any) -> dict[str, Any]:
+    """A tool call record: an object with string `id`, `name`, `arguments`, whole `round`, `text_offset`."""
+    if not isinstance(call, dict):
+        raise ImportEntryError('"tool_calls" is not a list of objects')
+    for key in ("id", "name", "arguments"):
+        if call.get(key) is not None and not isinstance(call[key], str):
+            raise ImportEntryError(f'a tool call\'s "{key}" is not a str')
+    for key in ("round", "text_offset"):
+        if call.get(key) is not None and not _whole(call[key]):
+            raise ImportEntryError(f'a tool call\'s "{key}" is not a whole number')
+    return call
+
+
+def _usage(usage: Any) -> dict[str, Any] | None:
+    if usage is not None and not isinstance(usage, dict):
+        raise ImportEntryError('"usage" is not an object')
+    if usage is not None and not all(usage.get(k) is None or _whole(usage[k]) for k in _USAGE_KEYS):
+        raise ImportEntryError('"usage" has a token count that is not a whole number')
+    return usage
 
 
 def from_desktop_chat(entry: dict[str, Any], notes: list[str]) -> dict[str, Any]:
@@ -72,7 +110,7 @@ def _desktop_chat_message(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ImportEntryError("not an object")
     role = raw.get("role")
-    if role not in {r.value for r in Role}:
+    if not _one_of(role, _ROLES):
         raise ImportEntryError(f"unknown role {role!r}")
     response = raw.get("response")
     return {
@@ -81,25 +119,23 @@ def _desktop_chat_message(raw: Any) -> dict[str, Any]:
         "role": role,
         "content": _want(raw, "content", str, optional=True) or "",
         "created_at": _ts_field(raw, "created_at"),
-        "response": None if response is None else _desktop_chatnew_response(response),
+        "response": None if response is None else _desktop_chat_response(response),
     }
 
 
-def _desktop_chatnew_response(raw: Any) -> dict[str, Any]:
+def _desktop_chat_response(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ImportEntryError("its response is not an object")
-    if raw.get("status") not in {s.value for s in ResponseStatus}:
+    if not _one_of(raw.get("status"), _RESPONSE_STATUSES):
         raise ImportEntryError(f"unknown response status {raw.get('status')!r}")
     calls = raw.get("tool_calls", [])
-    if not isinstance(calls, list) or not all(isinstance(c, dict) for c in calls):
+    if not isinstance(calls, list):
         raise ImportEntryError('"tool_calls" is not a list of objects')
+    calls = [_tool_call(c) for c in calls]
     tool_status = raw.get("tool_status", {})
-    statuses = {s.value for s in ToolStatus}
-    if not isinstance(tool_status, dict) or not all(v in statuses for v in tool_status.values()):
+    if not isinstance(tool_status, dict) or not all(_one_of(v, _TOOL_STATUSES) for v in tool_status.values()):
         raise ImportEntryError('"tool_status" is not an object of tool statuses')
-    usage = raw.get("usage")
-    if usage is not None and not isinstance(usage, dict):
-        raise ImportEntryError('"usage" is not an object')
+    usage = _usage(raw.get("usage"))
     executions = raw.get("tool_executions", [])
     if not isinstance(executions, list):
         raise ImportEntryError('"tool_executions" is not a list')
@@ -117,17 +153,17 @@ def _desktop_chatnew_response(raw: Any) -> dict[str, Any]:
         "created_at": _ts_field(raw, "created_at"),
         "updated_at": _ts_field(raw, "updated_at"),
         "finished_at": _ts_field(raw, "finished_at", optional=True),
-        "tool_executions": [_desktop_chatnew_execution(e) for e in executions],
+        "tool_executions": [_desktop_chat_execution(e) for e in executions],
     }
 
 
-def _desktop_chatnew_execution(raw: Any) -> dict[str, Any]:
+def _desktop_chat_execution(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ImportEntryError("a tool execution is not an object")
-    if raw.get("status") not in {s.value for s in ToolStatus}:
+    if not _one_of(raw.get("status"), _TOOL_STATUSES):
         raise ImportEntryError(f"unknown tool execution status {raw.get('status')!r}")
     round_no = raw.get("round", 0)
-    if isinstance(round_no, bool) or not isinstance(round_no, int):
+    if not _whole(round_no):
         raise ImportEntryError('a tool execution\'s "round" is not a whole number')
     return {
         "call_id": _want(raw, "call_id", str),
