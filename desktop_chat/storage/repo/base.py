@@ -78,6 +78,8 @@ class RepoBase:
         self.db = db
         self.m = models or make_models(db)
 
+    # ---- reads ----------------------------------------------------------------------------------
+
     def _convert(
         self, rows: Iterable[dict[str, Any]], table: str, fn: Callable[[dict[str, Any]], T]
     ) -> Page[T]:
@@ -114,12 +116,6 @@ class RepoBase:
             out.setdefault((int(rid), str(fld)), []).append(data)
         return {k: "".join(v) for k, v in out.items()}
 
-    def _index(self, message_id: int, text: str) -> None:
-        """Writes: the message's full-text entry (none for empty text)."""
-        self.db.execute_sql("DELETE FROM message_fts WHERE rowid = ?", (message_id,))
-        if text:
-            self.db.execute_sql("INSERT INTO message_fts (rowid, text) VALUES (?, ?)", (message_id, text))
-
     def thread_connection(self) -> sqlite3.Connection:
         """This thread's connection (peewee opens one per thread): another thread may `interrupt()` it."""
         conn: sqlite3.Connection = self.db.connection()
@@ -128,3 +124,11 @@ class RepoBase:
     def close_thread_connection(self) -> None:
         """Close this thread's connection (a worker thread's, when it stops)."""
         self.db.close()
+
+    # ---- writes ---------------------------------------------------------------------------------
+
+    def _index(self, message_id: int, text: str) -> None:
+        """Writes: the message's full-text entry (none for empty text)."""
+        self.db.execute_sql("DELETE FROM message_fts WHERE rowid = ?", (message_id,))
+        if text:
+            self.db.execute_sql("INSERT INTO message_fts (rowid, text) VALUES (?, ?)", (message_id, text))
