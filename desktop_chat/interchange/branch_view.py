@@ -86,6 +86,19 @@ def pretty_arguments(arguments: str) -> tuple[str, str]:
         return arguments, ""
 
 
+def tool_sections(call: dict[str, Any], execution: dict[str, Any] | None) -> list[tuple[str, str, str]]:
+    """What a tool call shows, as (label, text, fence language): its arguments, then its run's result and
+    error when there are any."""
+    arguments, lang = pretty_arguments(str(call.get("arguments") or ""))
+    sections = [("Arguments", arguments, lang)]
+    if execution is not None:
+        if execution.get("result") is not None:
+            sections.append(("Result", str(execution["result"]), ""))
+        if execution.get("error"):
+            sections.append(("Error", str(execution["error"]), ""))
+    return sections
+
+
 def tool_label(call: dict[str, Any], execution: dict[str, Any] | None) -> str:
     """The summary line of a tool call, with how its run ended."""
     status = f" ({execution['status']})" if execution is not None else ""

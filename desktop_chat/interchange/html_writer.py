@@ -13,9 +13,9 @@ from desktop_chat.interchange.branch_view import (
     answer_parts,
     display_title,
     meta_line,
-    pretty_arguments,
     status_note,
     tool_label,
+    tool_sections,
 )
 from desktop_chat.markdown_parser import image_label, is_safe_url, parser
 
@@ -79,13 +79,7 @@ def _pre(text: str) -> str:
 
 
 def _tool_html(call: dict[str, Any], execution: dict[str, Any] | None) -> str:
-    arguments, _ = pretty_arguments(str(call.get("arguments") or ""))
-    body = [f'<p class="label">Arguments</p>{_pre(arguments)}']
-    if execution is not None:
-        if execution.get("result") is not None:
-            body.append(f'<p class="label">Result</p>{_pre(str(execution["result"]))}')
-        if execution.get("error"):
-            body.append(f'<p class="label">Error</p>{_pre(str(execution["error"]))}')
+    body = [f'<p class="label">{label}</p>{_pre(text)}' for label, text, _ in tool_sections(call, execution)]
     summary = html.escape(tool_label(call, execution))
     return f'<details class="tool"><summary>{summary}</summary>{"".join(body)}</details>'
 

@@ -12,9 +12,9 @@ from desktop_chat.interchange.branch_view import (
     answer_parts,
     display_title,
     meta_line,
-    pretty_arguments,
     status_note,
     tool_label,
+    tool_sections,
 )
 from desktop_chat.interchange.format import record_from_tree
 from desktop_chat.storage import Repo
@@ -38,13 +38,7 @@ def _details_md(summary: str, body: str) -> str:
 
 
 def _tool_md(call: dict[str, Any], execution: dict[str, Any] | None) -> str:
-    arguments, lang = pretty_arguments(str(call.get("arguments") or ""))
-    body = [f"Arguments:\n\n{_fence(arguments, lang)}"]
-    if execution is not None:
-        if execution.get("result") is not None:
-            body.append(f"Result:\n\n{_fence(str(execution['result']))}")
-        if execution.get("error"):
-            body.append(f"Error:\n\n{_fence(str(execution['error']))}")
+    body = [f"{label}:\n\n{_fence(text, lang)}" for label, text, lang in tool_sections(call, execution)]
     return _details_md(tool_label(call, execution), "\n\n".join(body))
 
 
