@@ -495,12 +495,12 @@ def _prepare_review(file: Path, db_path: Path) -> None:
     from desktop_chat.storage import open_store
 
     try:
-        from desktop_chat.services import importers
+        from desktop_chat.interchange.importers import import_file
     except ImportError as exc:
         raise StoreError(f"Reviewing a JSON export is not available in this build: {exc}") from exc
     store = open_store(db_path)
     try:
-        report = importers.import_file(store.repo, file)
+        report = import_file(store.repo, file)
     except (OSError, ValueError) as exc:
         raise CorruptDatabaseError(file, str(exc)) from exc
     finally:

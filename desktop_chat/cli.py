@@ -183,7 +183,7 @@ def _open(args: argparse.Namespace, *, create: bool = False) -> Store:
 
 def _export(args: argparse.Namespace) -> int:
     try:
-        from desktop_chat.services import export as exporter
+        from desktop_chat.interchange.export import export
     except ImportError as exc:
         raise CommandError(f"`export` is not available in this build: {exc}") from exc
     from desktop_chat.storage import NotFoundError
@@ -202,12 +202,7 @@ def _export(args: argparse.Namespace) -> int:
                 store.repo.get_conversation(cid)
             except NotFoundError:
                 raise CommandError(f"There is no conversation {cid}.") from None
-        write = {
-            "json": exporter.export_json,
-            "md": exporter.export_markdown,
-            "html": exporter.export_html,
-        }[args.format]
-        count = write(store.repo, ids, output, progress=progress)
+        count = export(args.format, store.repo, ids, output, progress=progress)
     except OSError as exc:
         raise CommandError(f"Cannot write {output}: {exc.strerror or exc}") from exc
     finally:
@@ -222,13 +217,13 @@ def _import(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise CommandError(f"Cannot read {path}: no such file.")
     try:
-        from desktop_chat.services import importers
+        from desktop_chat.interchange.importers import import_file
     except ImportError as exc:
         raise CommandError(f"`import` is not available in this build: {exc}") from exc
     store = _open(args, create=True)
     progress = Progress("Importing", enabled=args.progress or sys.stderr.isatty())
     try:
-        report = importers.import_file(store.repo, path, progress=progress)
+        report = import_file(store.repo, path, progress=progress)
     except (OSError, ValueError) as exc:
         raise CommandError(f"Cannot import {path}: {exc}") from exc
     finally:

@@ -81,12 +81,9 @@ class HistoryJobs(QObject):
             raise ValueError(f"unknown format {fmt!r}")
 
         def work(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> str:
-            from desktop_chat.services import export
+            from desktop_chat.interchange.export import export
 
-            writer = {"json": export.export_json, "md": export.export_markdown, "html": export.export_html}[
-                fmt
-            ]
-            n = writer(self._repo, conversation_ids, path, progress=progress, cancelled=cancelled)
+            n = export(fmt, self._repo, conversation_ids, path, progress=progress, cancelled=cancelled)
             return f"Exported {n} conversation{'s' if n != 1 else ''} to {path}."
 
         return self._start(work)
@@ -95,15 +92,15 @@ class HistoryJobs(QObject):
         """Import an export file (this app's JSON, ChatGPT's or Claude's); a job id."""
 
         def work(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> str:
-            from desktop_chat.services import importers
+            from desktop_chat.interchange.importers import import_file
 
-            report = importers.import_file(self._repo, path, progress=progress, cancelled=cancelled)
+            report = import_file(self._repo, path, progress=progress, cancelled=cancelled)
             parts = [f"Imported {report.imported} conversation{'s' if report.imported != 1 else ''}"]
             if report.unchanged:
                 parts.append(f"{report.unchanged} already here")
             if report.skipped:
                 parts.append(f"skipped {len(report.skipped)}: " + "; ".join(report.skipped[:5]))
-            if getattr(report, "cancelled", False):
+            if report.cancelled:
                 parts.append("stopped before the end")
             return ", ".join(parts) + f" ({report.format})."
 
@@ -127,7 +124,7 @@ class HistoryJobs(QObject):
 
     def markdown(self, conversation_id: int) -> str:
         """A conversation's branch as Markdown (for the clipboard)."""
-        from desktop_chat.services.export import conversation_markdown
+        from desktop_chat.interchange.markdown_writer import conversation_markdown
 
         return conversation_markdown(self._repo, conversation_id)
 

@@ -14,11 +14,15 @@ from desktop_chat.storage.db import (
     StoreError,
     connect,
     database_path,
-    header_user_version,
     read_user_version,
-    wal_user_version,
 )
-from desktop_chat.storage.migrations import SCHEMA_VERSION, MigrationError, MigrationReport, migrate
+from desktop_chat.storage.migrations import (
+    SCHEMA_VERSION,
+    MigrationError,
+    MigrationReport,
+    check_versions,
+    migrate,
+)
 from desktop_chat.storage.repo import NotFoundError, Repo
 
 __all__ = [
@@ -62,14 +66,7 @@ class Store:
 def open_store(path: Path, *, recover: bool = True) -> Store:
     """Open (creating if needed) the database at `path`, refuse newer or unreadable files untouched,
     back up and migrate older ones, and mark answers left unfinished by a crash as interrupted."""
-    version = header_user_version(path)
-    # A version committed to the WAL but not yet checkpointed is the live one. Check it here:
-    # refusing after opening read-write would checkpoint that WAL into the file on close.
-    wal_version = wal_user_version(path)
-    if wal_version is not None:
-        version = wal_version
-    if version is not None and version > SCHEMA_VERSION:
-        raise NewerSchemaError(path, version, SCHEMA_VERSION)
+    check_versions(path)  # before opening: refusing afterwards would checkpoint a newer WAL
     path.parent.mkdir(parents=True, exist_ok=True)
     db = connect(path)
     try:

@@ -19,14 +19,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from desktop_chat.storage.db import (
-    CorruptDatabaseError,
-    NewerSchemaError,
-    StoreError,
-    header_user_version,
-    wal_user_version,
-)
-from desktop_chat.storage.migrations import SCHEMA_VERSION
+from desktop_chat.storage.db import CorruptDatabaseError, NewerSchemaError, StoreError
+from desktop_chat.storage.migrations import SCHEMA_VERSION, check_versions
 
 log = logging.getLogger(__name__)
 
@@ -91,23 +85,19 @@ def _remove_with_sidecars(path: Path) -> None:
             Path(f"{path}{suffix}").unlink()
 
 
+def _copy_with_wal(source: Path, target: Path) -> None:
+    """`source` and its `-wal` (if any) copied byte for byte beside `target`; BackupError if unreadable."""
+    try:
+        shutil.copyfile(source, target)
+        if Path(f"{source}-wal").is_file():
+            shutil.copyfile(f"{source}-wal", f"{target}-wal")
+    except OSError as exc:
+        raise BackupError(f"Cannot read {source}: {exc.strerror or exc}") from exc
+
+
 def _fsync(path: Path) -> None:
     with contextlib.suppress(OSError), path.open("rb") as fh:
         os.fsync(fh.fileno())
-
-
-def check_versions(path: Path) -> int | None:
-    """The schema version of `path` (its WAL's if newer there), read without writing anything.
-
-    Raises NewerSchemaError or CorruptDatabaseError exactly as opening the store would.
-    """
-    version = header_user_version(path)
-    wal_version = wal_user_version(path)
-    if wal_version is not None:
-        version = wal_version
-    if version is not None and version > SCHEMA_VERSION:
-        raise NewerSchemaError(path, version, SCHEMA_VERSION)
-    return version
 
 
 def _check_copy(conn: sqlite3.Connection, origin: Path) -> int:
@@ -233,12 +223,7 @@ def _stage(backup: Path, staged: Path) -> int:
     if not backup.is_file():
         raise BackupError(f"There is no backup at {backup}.")
     check_versions(backup)
-    try:
-        shutil.copyfile(backup, staged)
-        if Path(f"{backup}-wal").is_file():
-            shutil.copyfile(f"{backup}-wal", f"{staged}-wal")
-    except OSError as exc:
-        raise BackupError(f"Cannot read {backup}: {exc.strerror or exc}") from exc
+    _copy_with_wal(backup, staged)
     conn: sqlite3.Connection | None = None
     try:
         conn = sqlite3.connect(staged, isolation_level=None)
@@ -352,12 +337,7 @@ def copy_database(source: Path, target: Path, *, attempts: int = 3) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
     for attempt in range(1, attempts + 1):
         _remove_with_sidecars(target)
-        try:
-            shutil.copyfile(source, target)
-            if Path(f"{source}-wal").is_file():
-                shutil.copyfile(f"{source}-wal", f"{target}-wal")
-        except OSError as exc:
-            raise BackupError(f"Cannot read {source}: {exc.strerror or exc}") from exc
+        _copy_with_wal(source, target)
         conn = sqlite3.connect(target, isolation_level=None)
         try:
             return _check_copy(conn, source)

@@ -14,7 +14,13 @@ from pathlib import Path
 
 import peewee
 
-from desktop_chat.storage.db import StoreError, read_user_version
+from desktop_chat.storage.db import (
+    NewerSchemaError,
+    StoreError,
+    header_user_version,
+    read_user_version,
+    wal_user_version,
+)
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +172,23 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "prefix indexes (2 and 3 characters) for search", _script(_V3_SEARCH_PREFIXES)),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+def check_versions(path: Path) -> int | None:
+    """The schema version of `path` (its WAL's if newer there), read without writing anything.
+
+    Raises NewerSchemaError for a file written by a newer desktop_chat, CorruptDatabaseError for one
+    that is not SQLite. None for a missing or empty file.
+    """
+    version = header_user_version(path)
+    # A version committed to the WAL but not yet checkpointed is the live one: refusing only after
+    # opening read-write would checkpoint that WAL into the file on close.
+    wal_version = wal_user_version(path)
+    if wal_version is not None:
+        version = wal_version
+    if version is not None and version > SCHEMA_VERSION:
+        raise NewerSchemaError(path, version, SCHEMA_VERSION)
+    return version
 
 
 class MigrationError(StoreError):

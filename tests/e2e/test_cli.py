@@ -281,12 +281,12 @@ def test_an_unreadable_database_is_refused_with_exit_3(tmp_path: Path) -> None:
     assert "cannot be read" in proc.stderr
 
 
-# ---- export and import (services/export.py, services/importers.py) -------------------------------
+# ---- export and import (desktop_chat/interchange) ------------------------------------------------
 
 
 def test_export_json_md_html_and_import_round_trip(tmp_path: Path) -> None:
-    pytest.importorskip("desktop_chat.services.export")
-    pytest.importorskip("desktop_chat.services.importers")
+    pytest.importorskip("desktop_chat.interchange.export")
+    pytest.importorskip("desktop_chat.interchange.importers")
     data = tmp_path / "data"
     ids = _fill(data)
     out = tmp_path / "out"

@@ -118,8 +118,8 @@ def test_review_refuses_a_file_that_is_neither(tmp_path: Path) -> None:
 
 
 def test_review_of_a_json_export(tmp_path: Path) -> None:
-    export = pytest.importorskip("desktop_chat.services.export")
-    pytest.importorskip("desktop_chat.services.importers")
+    export = pytest.importorskip("desktop_chat.interchange.json_writer")
+    pytest.importorskip("desktop_chat.interchange.importers")
     db = tmp_path / "desktop_chat.sqlite3"
     store = open_store(db)
     for title in ("first", "second"):

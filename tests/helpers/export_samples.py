@@ -1,4 +1,5 @@
-"""Sample ChatGPT and Claude data exports (shaped like the real ones) for the import tests and benchmark.
+"""Sample ChatGPT and Claude data exports (shaped like the real ones) for the import tests and benchmark,
+and a store of this app's with everything an export writes (`fill_rich_store`).
 
     python -m tests.helpers.export_samples bulk OUT.json [N]   # an N-conversation ChatGPT-style export
 
@@ -14,6 +15,9 @@ import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
+
+from desktop_chat.domain import ResponsePatch, ResponseStatus, ToolCall, ToolStatus, Usage
+from desktop_chat.storage import Repo
 
 T0 = 1_700_000_000.0
 
@@ -480,6 +484,99 @@ def claude_export() -> list[Any]:
         claude_linear(),
         odd,
     ]
+
+
+# ---- this app: a store with everything in it ------------------------------------------------------
+
+
+def _answer(repo: Repo, conv_id: int, parent_id: int, text: str, **finish: Any) -> int:
+    msg = repo.start_response(conv_id, parent_id, model="m-1", provider="Local")
+    rid = msg.response_id
+    status = finish.pop("status", ResponseStatus.DONE)
+    repo.finish_response(rid, status, pending=[ResponsePatch(rid, text_delta=text)], **finish)
+    return msg.id
+
+
+def fill_rich_store(repo: Repo) -> dict[str, int]:
+    """Several conversations: branches (edited question, regenerated answer), reasoning, tool calls with
+    executions in two rounds, usage, an error, an interrupted answer, pinned, archived, params, a profile."""
+    profile = repo.add_profile(
+        "Local server", "http://user:pw@localhost:8080/v1", "m-1", {"Authorization": "Bearer SECRET-123"}
+    )
+    ids: dict[str, int] = {}
+
+    a = repo.create_conversation(
+        "Branches & tools",
+        profile_id=profile.id,
+        model="m-1",
+        system_prompt="Be brief.",
+        params={"temperature": 0.25, "max_tokens": 300, "tools": ["calculator"]},
+    )
+    ids["a"] = a.id
+    q1 = repo.add_message(a.id, "What is 2+2?")
+    _answer(repo, a.id, q1.id, "4", finish_reason="stop", usage=Usage(10, 1, 11))
+    _answer(
+        repo, a.id, q1.id, "Four, of course.", finish_reason="stop", usage=Usage(10, 3, 13, 2)
+    )  # regenerated
+    q1b = repo.add_message(a.id, "What is 2+2, using the calculator?")  # edited sibling of q1
+    msg = repo.start_response(a.id, q1b.id, model="m-1", provider="Local")
+    rid = msg.response_id
+    calls = (
+        ToolCall("call_1", "calculator", '{"expression": "2+2"}', 0, len("Let me see")),
+        ToolCall("call_2", "calculator", '{"expression": "4*1"}', 1, len("Let me see — computing… done.")),
+    )
+    repo.apply_patches(
+        [
+            ResponsePatch(
+                rid,
+                text_delta="Let me see",
+                reasoning_delta="Use the tool, twice.",
+                status=ResponseStatus.STREAMING,
+            ),
+            ResponsePatch(
+                rid,
+                text_delta=" — computing… done. Result: ",
+                tool_calls=calls,
+                tool_status={"call_1": ToolStatus.SUCCEEDED, "call_2": ToolStatus.FAILED},
+            ),
+        ]
+    )
+    t1 = repo.add_tool_execution(rid, "call_1", "calculator", '{"expression": "2+2"}')
+    repo.update_tool_execution(t1.id, ToolStatus.RUNNING)
+    repo.update_tool_execution(t1.id, ToolStatus.SUCCEEDED, result="4")
+    t2 = repo.add_tool_execution(rid, "call_2", "calculator", '{"expression": "4*1"}', round_no=1)
+    repo.update_tool_execution(t2.id, ToolStatus.FAILED, error="division by zero? no: a test failure")
+    repo.finish_response(
+        rid,
+        ResponseStatus.DONE,
+        finish_reason="stop",
+        usage=Usage(40, 12, 52, 5),
+        pending=[ResponsePatch(rid, text_delta="4 ✓")],
+    )
+    ids["a_leaf"] = msg.id
+
+    b = repo.create_conversation("Errors <and> stops")
+    ids["b"] = b.id
+    qb = repo.add_message(b.id, "Tell me a long story with <script>alert('x')</script> in it")
+    _answer(repo, b.id, qb.id, "Once upon", status=ResponseStatus.ERROR, error="HTTP 500 from the server")
+    _answer(repo, b.id, qb.id, "Once upon a time", status=ResponseStatus.CANCELLED)
+    _answer(
+        repo,
+        b.id,
+        qb.id,
+        "Partial",
+        status=ResponseStatus.INTERRUPTED,
+        error="desktop_chat stopped before this answer finished; the text received so far is kept.",
+    )
+    repo.update_conversation(b.id, pinned=True, touch=False)
+
+    c = repo.create_conversation("Archived one")
+    ids["c"] = c.id
+    repo.add_message(c.id, "an old note")
+    repo.update_conversation(c.id, archived=True, touch=False)
+
+    ids["d"] = repo.create_conversation("Empty").id  # created, never used
+    return ids
 
 
 # ---- files -----------------------------------------------------------------------------------------

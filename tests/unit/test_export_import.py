@@ -9,109 +9,14 @@ from typing import Any
 
 import pytest
 
-from desktop_chat.domain import ResponsePatch, ResponseStatus, Role, ToolCall, ToolStatus, Usage
-from desktop_chat.services.export import (
-    conversation_markdown,
-    export_html,
-    export_json,
-    export_markdown,
-)
-from desktop_chat.services.importers import detect_format, import_file, stable_uuid
+from desktop_chat.domain import ResponsePatch, ResponseStatus, Role, ToolStatus, Usage
+from desktop_chat.interchange.export import export
+from desktop_chat.interchange.importers import detect_format, import_file, stable_uuid
+from desktop_chat.interchange.json_writer import export_json
+from desktop_chat.interchange.markdown_writer import conversation_markdown
 from desktop_chat.storage import Repo, Store, open_store
 from desktop_chat.storage.db import integrity_errors
 from tests.helpers import export_samples as samples
-
-# ---- a store with everything in it --------------------------------------------------------------
-
-
-def _answer(repo: Repo, conv_id: int, parent_id: int, text: str, **finish: Any) -> int:
-    msg = repo.start_response(conv_id, parent_id, model="m-1", provider="Local")
-    rid = msg.response_id
-    status = finish.pop("status", ResponseStatus.DONE)
-    repo.finish_response(rid, status, pending=[ResponsePatch(rid, text_delta=text)], **finish)
-    return msg.id
-
-
-def fill_store(repo: Repo) -> dict[str, int]:
-    """Several conversations: branches (edited question, regenerated answer), reasoning, tool calls with
-    executions in two rounds, usage, an error, an interrupted answer, pinned, archived, params, a profile."""
-    profile = repo.add_profile(
-        "Local server", "http://user:pw@localhost:8080/v1", "m-1", {"Authorization": "Bearer SECRET-123"}
-    )
-    ids: dict[str, int] = {}
-
-    a = repo.create_conversation(
-        "Branches & tools",
-        profile_id=profile.id,
-        model="m-1",
-        system_prompt="Be brief.",
-        params={"temperature": 0.25, "max_tokens": 300, "tools": ["calculator"]},
-    )
-    ids["a"] = a.id
-    q1 = repo.add_message(a.id, "What is 2+2?")
-    _answer(repo, a.id, q1.id, "4", finish_reason="stop", usage=Usage(10, 1, 11))
-    _answer(
-        repo, a.id, q1.id, "Four, of course.", finish_reason="stop", usage=Usage(10, 3, 13, 2)
-    )  # regenerated
-    q1b = repo.add_message(a.id, "What is 2+2, using the calculator?")  # edited sibling of q1
-    msg = repo.start_response(a.id, q1b.id, model="m-1", provider="Local")
-    rid = msg.response_id
-    calls = (
-        ToolCall("call_1", "calculator", '{"expression": "2+2"}', 0, len("Let me see")),
-        ToolCall("call_2", "calculator", '{"expression": "4*1"}', 1, len("Let me see — computing… done.")),
-    )
-    repo.apply_patches(
-        [
-            ResponsePatch(
-                rid,
-                text_delta="Let me see",
-                reasoning_delta="Use the tool, twice.",
-                status=ResponseStatus.STREAMING,
-            ),
-            ResponsePatch(
-                rid,
-                text_delta=" — computing… done. Result: ",
-                tool_calls=calls,
-                tool_status={"call_1": ToolStatus.SUCCEEDED, "call_2": ToolStatus.FAILED},
-            ),
-        ]
-    )
-    t1 = repo.add_tool_execution(rid, "call_1", "calculator", '{"expression": "2+2"}')
-    repo.update_tool_execution(t1.id, ToolStatus.RUNNING)
-    repo.update_tool_execution(t1.id, ToolStatus.SUCCEEDED, result="4")
-    t2 = repo.add_tool_execution(rid, "call_2", "calculator", '{"expression": "4*1"}', round_no=1)
-    repo.update_tool_execution(t2.id, ToolStatus.FAILED, error="division by zero? no: a test failure")
-    repo.finish_response(
-        rid,
-        ResponseStatus.DONE,
-        finish_reason="stop",
-        usage=Usage(40, 12, 52, 5),
-        pending=[ResponsePatch(rid, text_delta="4 ✓")],
-    )
-    ids["a_leaf"] = msg.id
-
-    b = repo.create_conversation("Errors <and> stops")
-    ids["b"] = b.id
-    qb = repo.add_message(b.id, "Tell me a long story with <script>alert('x')</script> in it")
-    _answer(repo, b.id, qb.id, "Once upon", status=ResponseStatus.ERROR, error="HTTP 500 from the server")
-    _answer(repo, b.id, qb.id, "Once upon a time", status=ResponseStatus.CANCELLED)
-    _answer(
-        repo,
-        b.id,
-        qb.id,
-        "Partial",
-        status=ResponseStatus.INTERRUPTED,
-        error="desktop_chat stopped before this answer finished; the text received so far is kept.",
-    )
-    repo.update_conversation(b.id, pinned=True, touch=False)
-
-    c = repo.create_conversation("Archived one")
-    ids["c"] = c.id
-    repo.add_message(c.id, "an old note")
-    repo.update_conversation(c.id, archived=True, touch=False)
-
-    ids["d"] = repo.create_conversation("Empty").id  # created, never used
-    return ids
 
 
 def _without_exported_at(path: Path) -> dict[str, Any]:
@@ -136,7 +41,7 @@ def _counts(store: Store) -> dict[str, int]:
 
 
 def test_json_round_trip_is_lossless_and_reimport_changes_nothing(tmp_path: Path, store: Store) -> None:
-    fill_store(store.repo)
+    samples.fill_rich_store(store.repo)
     first = tmp_path / "first.json"
     assert export_json(store.repo, None, first) == 4
 
@@ -177,7 +82,7 @@ def test_json_round_trip_is_lossless_and_reimport_changes_nothing(tmp_path: Path
 
 
 def test_round_trip_keeps_branches_leaf_tools_and_search(tmp_path: Path, store: Store) -> None:
-    ids = fill_store(store.repo)
+    ids = samples.fill_rich_store(store.repo)
     path = tmp_path / "all.json"
     export_json(store.repo, None, path)
     other = open_store(tmp_path / "other" / "desktop_chat.sqlite3")
@@ -256,7 +161,7 @@ def test_unfinished_answers_import_as_interrupted(tmp_path: Path, store: Store) 
 
 
 def test_export_selection_progress_and_cancel(tmp_path: Path, store: Store) -> None:
-    ids = fill_store(store.repo)
+    ids = samples.fill_rich_store(store.repo)
     seen: list[tuple[int, int]] = []
     path = tmp_path / "two.json"
     assert (
@@ -275,7 +180,7 @@ def test_export_selection_progress_and_cancel(tmp_path: Path, store: Store) -> N
 
 
 def test_a_failing_conversation_is_rolled_back_whole(tmp_path: Path, store: Store) -> None:
-    fill_store(store.repo)
+    samples.fill_rich_store(store.repo)
     path = tmp_path / "all.json"
     export_json(store.repo, None, path)
     data = json.loads(path.read_text())
@@ -296,6 +201,41 @@ def test_a_failing_conversation_is_rolled_back_whole(tmp_path: Path, store: Stor
         titles = {c.title for c in other.repo.list_conversations(include_archived=True).items}
         assert titles == {"Branches & tools", "Empty"}
         assert _counts(other)["message"] == len(first["messages"])  # nothing left of the failed one
+    finally:
+        other.close()
+
+
+def test_values_the_app_could_not_read_back_are_refused(tmp_path: Path, store: Store) -> None:
+    """Found by the mutation property test: these were stored, then the app skipped the rows as
+    unreadable (a tool call round "x", a time past year 9999) or failed the whole conversation with a
+    TypeError (a status that is an object)."""
+    samples.fill_rich_store(store.repo)
+    path = tmp_path / "all.json"
+    export_json(store.repo, None, path)
+    data = json.loads(path.read_text())
+    tools = data["conversations"][0]
+    answer = next(m for m in tools["messages"] if m["response"] and m["response"]["tool_calls"])
+    answer["response"]["tool_calls"][0]["round"] = "x"
+    stops = data["conversations"][1]
+    stops["messages"][1]["created_at"] = 1e308
+    stops["messages"][2]["response"]["status"] = {"a": 1}
+    stops["messages"][3]["response"]["usage"] = {"prompt_tokens": "many"}
+    data["conversations"][2]["updated_at"] = 10**400
+    path.write_text(json.dumps(data))
+    other = open_store(tmp_path / "other" / "desktop_chat.sqlite3")
+    try:
+        report = import_file(other.repo, path)
+        skipped = "\n".join(report.skipped)
+        assert 'a tool call\'s "round" is not a whole number' in skipped
+        assert '"created_at" is not a time between 1970 and 3000' in skipped
+        assert "unknown response status {'a': 1}" in skipped
+        assert '"usage" has a token count that is not a whole number' in skipped
+        assert "'Archived one' (id " in skipped
+        assert '"updated_at" is not a time between 1970' in skipped
+        assert "could not be imported" not in skipped
+        assert report.imported == 3
+        for conv in other.repo.list_conversations(include_archived=True).items:
+            assert other.repo.list_messages(conv.id).skipped == []
     finally:
         other.close()
 
@@ -502,7 +442,7 @@ def test_claude_import(tmp_path: Path, store: Store) -> None:
 
 
 def test_markdown_export(tmp_path: Path, store: Store) -> None:
-    ids = fill_store(store.repo)
+    ids = samples.fill_rich_store(store.repo)
     store.repo.create_conversation("Branches & tools")  # same title: another file name
     text = conversation_markdown(store.repo, ids["a"])
     assert text.startswith("# Branches & tools\n\n*")
@@ -523,7 +463,7 @@ def test_markdown_export(tmp_path: Path, store: Store) -> None:
     assert "Result:\n\n```\n4\n```" in text
 
     folder = tmp_path / "md"
-    assert export_markdown(store.repo, None, folder) == 5
+    assert export("md", store.repo, None, folder) == 5
     names = sorted(p.name for p in folder.iterdir())
     assert len(names) == 5
     assert all(n.endswith(".md") for n in names)
@@ -547,7 +487,7 @@ class _Tags(HTMLParser):
 
 
 def test_html_export_is_standalone_and_escaped(tmp_path: Path, store: Store) -> None:
-    ids = fill_store(store.repo)
+    ids = samples.fill_rich_store(store.repo)
     conv = store.repo.create_conversation("Links")
     store.repo.add_message(
         conv.id,
@@ -555,7 +495,7 @@ def test_html_export_is_standalone_and_escaped(tmp_path: Path, store: Store) -> 
         "and <img src=https://evil.example/x.png> | a | b |",
     )
     folder = tmp_path / "html"
-    assert export_html(store.repo, [ids["b"], conv.id, ids["a"]], folder) == 3
+    assert export("html", store.repo, [ids["b"], conv.id, ids["a"]], folder) == 3
     pages = {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir()}
     assert len(pages) == 3
     for name, page in pages.items():

@@ -20,8 +20,10 @@ ALLOWED: dict[str, set[str]] = {
     "storage": {"storage", "domain"},
     "llm": {"llm", "domain"},
     "tools": {"tools", "domain"},
+    "interchange": {"interchange", "storage", "domain", "markdown_parser"},  # export/import formats
     "services": {
         "services",
+        "interchange",
         "storage",
         "llm",
         "tools",
@@ -33,7 +35,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     "ui": {"ui", "services", "domain", "paths", "settings", "markdown_parser"},
     "app": {"*"},
-    "cli": {"app", "services", "storage", "domain", "paths", "settings", "secrets"},
+    "cli": {"app", "services", "interchange", "storage", "domain", "paths", "settings", "secrets"},
     "__main__": {"app"},
     "desktop_entry": set(),  # --install-desktop-entry: files only, before any Qt
     "markdown_parser": set(),  # the one Markdown set-up (transcript and exports)
@@ -50,6 +52,7 @@ FORBIDDEN_EXTERNAL: dict[str, tuple[str, ...]] = {
     "storage": ("PySide6", "openai", "qasync", "keyring"),
     "llm": ("PySide6", "peewee", "playhouse", "qasync"),
     "tools": ("PySide6", "peewee", "playhouse", "qasync"),
+    "interchange": ("PySide6", "peewee", "playhouse", "openai", "qasync"),
     "services": ("PySide6.QtWidgets", "PySide6.QtGui", "qasync", "peewee", "playhouse", "openai"),
     "ui": ("peewee", "playhouse", "openai", "keyring"),
     "cli": ("PySide6.QtWidgets", "PySide6.QtGui", "qasync"),  # headless: runs without a display

@@ -204,3 +204,74 @@ def test_siblings_and_newest_leaf(store: Store) -> None:
     assert repo.newest_leaf_under(root_a) == grandkid
     assert repo.newest_leaf_under(kid_2) == kid_2
     assert repo.latest_message_id(conv.id) == grandkid
+
+
+# Every Repo method, by whether it writes (a writer thread will take these): a new method must be put in
+# one of the two lists, and its docstring must say "Writes:" exactly when it writes.
+WRITES = {
+    "add_message",
+    "add_messages_bulk",
+    "add_profile",
+    "add_tool_execution",
+    "apply_patches",
+    "create_conversation",
+    "delete_conversation",
+    "delete_profile",
+    "finish_response",
+    "import_batch",
+    "insert_conversation_tree",
+    "recover_unfinished",
+    "reopen_response",
+    "set_response_status",
+    "start_response",
+    "update_conversation",
+    "update_profile",
+    "update_tool_execution",
+}
+READS = {
+    "branch_ids",
+    "close_thread_connection",
+    "conversation_ids_for_export",
+    "conversation_summaries",
+    "conversation_summary",
+    "conversation_tree",
+    "conversation_uuid_exists",
+    "count_conversations",
+    "get_conversation",
+    "get_message",
+    "get_profile",
+    "get_response",
+    "get_tool_execution",
+    "latest_message_id",
+    "list_conversations",
+    "list_messages",
+    "list_profiles",
+    "list_tool_executions",
+    "messages_by_id",
+    "newest_leaf_under",
+    "search",
+    "sibling_ids",
+    "thread_connection",
+    "tool_executions_for",
+    "unfinished_response_ids",
+}
+
+
+def test_every_repo_method_says_whether_it_writes_and_writes_come_after_reads() -> None:
+    import inspect
+
+    from desktop_chat.storage import Repo
+
+    public = {n for n in dir(Repo) if not n.startswith("_") and callable(getattr(Repo, n))}
+    assert public == WRITES | READS
+    for name in public:
+        doc = inspect.getdoc(getattr(Repo, name)) or ""
+        assert doc, f"{name} has no docstring"
+        assert doc.startswith("Writes:") is (name in WRITES), name
+    for part in Repo.__mro__[1:]:
+        if not part.__module__.startswith("desktop_chat.storage.repo."):
+            continue
+        methods = [(n, f) for n, f in vars(part).items() if inspect.isfunction(f) and n != "__init__"]
+        writes = [(inspect.getdoc(f) or "").startswith("Writes:") for _, f in methods]
+        first = writes.index(True) if True in writes else len(writes)
+        assert all(writes[first:]), f"{part.__name__}: a read after the writes"
