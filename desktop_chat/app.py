@@ -202,7 +202,7 @@ def prepare_for_streaming() -> None:
     openai and pydantic leave a large long-lived object graph; without the freeze each full collection
     walks it (measured: 28-61 ms pauses of the Qt loop in the middle of a stream).
     """
-    from desktop_chat.llm.client import warm_up
+    from desktop_chat.llm.transport import warm_up
 
     warm_up()
     gc.freeze()

@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from desktop_chat.llm.client import warmed_up
+from desktop_chat.llm.transport import warmed_up
 from desktop_chat.secrets import KeychainError, SecretStore
 from desktop_chat.settings import MCP_SERVERS, Settings
 from desktop_chat.tools.mcp_host import (
