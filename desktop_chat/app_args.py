@@ -98,7 +98,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         if not Path(args.review).expanduser().is_file():
             parser.error(f"--review: there is no file {args.review}")
     if args.mcp_config:
-        from desktop_chat.tools.mcp_host import load_mcp_config
+        from desktop_chat.tools.mcp_config import load_mcp_config
 
         try:
             servers, skipped = load_mcp_config(Path(args.mcp_config))
