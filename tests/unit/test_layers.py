@@ -2,8 +2,7 @@
 
 Only `app` composes everything; its start-up helpers (`app_args`, `crash`, `review`, `startup_probe`) each
 reach what their job needs. The headless CLI (`cli`) never reaches the window: not `app`, not `ui`, not
-the start-up helpers, directly or through anything it imports. The ui never reaches the store, neither
-by import nor through a service's `.store` / `.repo`.
+the start-up helpers, nor the Qt event loop, directly or through anything it imports.
 """
 
 from __future__ import annotations
@@ -57,11 +56,11 @@ ALLOWED: dict[str, set[str]] = {
 PACKAGE_ROOT_NAMES = {"version", "__version__"}
 # layers that must never import these, whatever ALLOWED says (checked on top of it)
 NEVER: dict[str, set[str]] = {
-    "cli": {"app", "app_args", "crash", "review", "startup_probe", "ui", "__main__"},  # headless
+    "cli": {"app", "app_args", "crash", "event_loop", "review", "startup_probe", "ui", "__main__"},
     "ui": {"storage", "app"},
 }
 # modules of the window that the headless CLI must not reach, even through another module
-WINDOW_LAYERS = {"app", "app_args", "crash", "review", "startup_probe", "ui", "__main__"}
+WINDOW_LAYERS = {"app", "app_args", "crash", "event_loop", "review", "startup_probe", "ui", "__main__"}
 # third-party modules each layer must never import (prefix match)
 FORBIDDEN_EXTERNAL: dict[str, tuple[str, ...]] = {
     "domain": ("PySide6", "peewee", "playhouse", "openai", "keyring", "qasync"),
@@ -243,39 +242,5 @@ def test_pyside_imports_are_not_scanned_for_features() -> None:
 
 
 # ---- the ui never reaches the store -------------------------------------------------------------
-# Importing storage from ui is caught above (NEVER["ui"]). The other way round it is the same arrow:
-# ui code asking a service for its store or repo (`services.store.repo...`) and using it directly.
-
-STORE_ATTRIBUTES = {"store", "repo"}
-
-
-def store_access(module: str, source: str) -> list[str]:
-    """Every `.store` / `.repo` attribute access in one module."""
-    return [
-        f"{module}:{node.lineno} uses .{node.attr}"
-        for node in ast.walk(ast.parse(source))
-        if isinstance(node, ast.Attribute) and node.attr in STORE_ATTRIBUTES
-    ]
-
-
-# Today's uses are the lead's to-do (ui/smoke_runner.py reads tool executions through services.store);
-# once they are gone this test passes, strict xfail fails, and the mark is removed.
-@pytest.mark.xfail(strict=True, reason="lead removes ui store access")
-def test_ui_never_reaches_the_store() -> None:
-    problems = [
-        v
-        for mod, path in project_modules()
-        if layer_of(mod) == "ui"
-        for v in store_access(mod, path.read_text())
-    ]
-    assert problems == []
-
-
-def test_store_access_checker() -> None:
-    found = store_access("desktop_chat.ui.x", "n = self.services.store.repo.count()\nr = svc.repo")
-    assert sorted(found) == [
-        "desktop_chat.ui.x:1 uses .repo",
-        "desktop_chat.ui.x:1 uses .store",
-        "desktop_chat.ui.x:2 uses .repo",
-    ]
-    assert store_access("desktop_chat.ui.x", "self._store = 1\nrepository = services.repos") == []
+# Importing storage from ui is caught above (NEVER["ui"]). Reaching it through a service (`services.store`,
+# `.repo`) is the same wrong arrow: tests/unit/test_ui_boundary.py checks every attribute access in ui/.
