@@ -1,8 +1,9 @@
 """`desktop-chat COMMAND ...`: export, import, search, backup and restore without a window.
 
 Headless by design: nothing here creates a QApplication or imports QtWidgets/QtGui, so every command
-runs over SSH, in cron jobs and in CI without a display. Exit codes are the app's: 0 done, 1 failed,
-2 usage error, 3 the database was refused (newer schema or unreadable; it is left untouched).
+runs over SSH, in cron jobs and in CI without a display, and nothing imports the window's composition
+root (`app`). Exit codes are the app's (`exit_codes`): 0 done, 1 failed, 2 usage error, 3 the database
+was refused (newer schema or unreadable; it is left untouched). The commands are `cli_commands.COMMANDS`.
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, NamedTuple
 
-from desktop_chat.app import EXIT_FAILURE, EXIT_OK, EXIT_STORE_REFUSED, EXIT_USAGE
+from desktop_chat.cli_commands import COMMANDS
+from desktop_chat.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_STORE_REFUSED, EXIT_USAGE
 from desktop_chat.paths import resolve_paths
 
 if TYPE_CHECKING:
     from desktop_chat.storage import Store
 
-COMMANDS = ("export", "import", "search", "backup", "restore")
 PROG = "desktop-chat"
 EPILOG = (
     "The database is the one in --data-dir DIR (default: the app's own data folder). "
@@ -97,15 +98,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common, progress = _common(), _with_progress()
+    for command in COMMANDS:
+        how = _HOW[command.name]
+        how.arguments(
+            sub.add_parser(
+                command.name,
+                parents=[common, progress] if how.progress else [common],
+                help=command.help,
+                description=command.description,
+                epilog=EPILOG,
+            )
+        )
+    return parser
 
-    export = sub.add_parser(
-        "export",
-        parents=[common, progress],
-        help="write conversations as Markdown, HTML or JSON",
-        description="Write conversations (all of them unless --conversation names some) as Markdown or "
-        "HTML files in a folder, or as one JSON file that `desktop-chat import` reads back.",
-        epilog=EPILOG,
-    )
+
+def _export_arguments(export: argparse.ArgumentParser) -> None:
     export.add_argument("--format", required=True, choices=("md", "html", "json"), help="what to write")
     export.add_argument(
         "--conversation",
@@ -118,48 +125,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--output", required=True, metavar="PATH", help="a folder for md and html, a file for json"
     )
 
-    imp = sub.add_parser(
-        "import",
-        parents=[common, progress],
-        help="import conversations from an export file",
-        description="Import conversations from a file; its format is detected. Conversations already "
-        "in the history are left as they are.",
-        epilog=EPILOG,
-    )
-    imp.add_argument("path", metavar="PATH", help="the file to import")
 
-    search = sub.add_parser(
-        "search",
-        parents=[common],
-        help="full-text search of the history",
-        description='Search every message: words must all match, "quoted phrases", -word excludes, '
-        "word* matches a prefix. Newest first.",
-        epilog=EPILOG,
-    )
+def _search_arguments(search: argparse.ArgumentParser) -> None:
     search.add_argument("query", metavar="QUERY", help="what to look for")
     search.add_argument("--limit", type=int, default=20, metavar="N", help="at most N hits (default: 20)")
     search.add_argument("--json", action="store_true", help="print one JSON array of hits")
 
-    backup = sub.add_parser(
-        "backup",
-        parents=[common, progress],
-        help="copy the database to a file (also while the app runs)",
-        description="Copy the database to PATH with SQLite's online backup, checked before it is "
-        "written; the app may keep running meanwhile.",
-        epilog=EPILOG,
-    )
-    backup.add_argument("path", metavar="PATH", help="the backup file to write")
 
-    restore = sub.add_parser(
-        "restore",
-        parents=[common],
-        help="replace the database by a backup (the current one is kept aside)",
-        description="Check a backup, keep the current database as <database>.before-restore-<time>, "
-        "and put the backup in its place. Quit the app first.",
-        epilog=EPILOG,
-    )
-    restore.add_argument("path", metavar="PATH", help="the backup file to restore")
-    return parser
+def _path_argument(help_text: str) -> Callable[[argparse.ArgumentParser], None]:
+    """The arguments of a command that takes one PATH."""
+
+    def arguments(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("path", metavar="PATH", help=help_text)
+
+    return arguments
 
 
 # ---- the commands ---------------------------------------------------------------------------
@@ -313,12 +292,20 @@ class _UsageError(Exception):
     """A usage problem found after parsing (exit 2)."""
 
 
-_RUN: dict[str, Callable[[argparse.Namespace], int]] = {
-    "export": _export,
-    "import": _import,
-    "search": _search,
-    "backup": _backup,
-    "restore": _restore,
+class _How(NamedTuple):
+    """How the CLI runs one of `COMMANDS`: its own arguments, whether it shows --progress, and its code."""
+
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+    progress: bool = False
+
+
+_HOW: dict[str, _How] = {
+    "export": _How(_export_arguments, _export, progress=True),
+    "import": _How(_path_argument("the file to import"), _import, progress=True),
+    "search": _How(_search_arguments, _search),
+    "backup": _How(_path_argument("the backup file to write"), _backup, progress=True),
+    "restore": _How(_path_argument("the backup file to restore"), _restore),
 }
 
 
@@ -334,7 +321,7 @@ def main(argv: Sequence[str]) -> int:
     from desktop_chat.storage import StoreError
 
     try:
-        return _RUN[args.command](args)
+        return _HOW[args.command].run(args)
     except _UsageError as exc:
         parser.print_usage(sys.stderr)
         _fail(str(exc))

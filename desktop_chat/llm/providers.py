@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from desktop_chat.llm.client import ChatClient, Endpoint, Timeouts
+from desktop_chat.llm.client import ChatClient
+from desktop_chat.llm.endpoint import Endpoint, Timeouts
 from desktop_chat.llm.errors import LLMError
 
 

@@ -34,10 +34,12 @@ from desktop_chat.domain import (
     ToolExecution,
     ToolStatus,
 )
-from desktop_chat.llm.client import ChatClient, ChatRequest, Endpoint, RetryPolicy, Timeouts
+from desktop_chat.llm.client import ChatClient, ChatRequest
+from desktop_chat.llm.endpoint import Endpoint, Timeouts
 from desktop_chat.llm.errors import LLMError
 from desktop_chat.llm.events import Finished, ReasoningDelta, Retrying, TextDelta, ToolCallDelta, UsageReport
 from desktop_chat.llm.messages import answer_messages, to_api_messages
+from desktop_chat.llm.retry import RetryPolicy
 from desktop_chat.secrets import KeychainError, SecretStore
 from desktop_chat.services.chat_events import (
     ApprovalRequest,

@@ -15,17 +15,12 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from desktop_chat.llm.client import warmed_up
+from desktop_chat.llm.transport import warmed_up
 from desktop_chat.secrets import KeychainError, SecretStore
 from desktop_chat.settings import MCP_SERVERS, Settings
-from desktop_chat.tools.mcp_host import (
-    McpHost,
-    McpServerConfig,
-    ServerState,
-    ServerStatus,
-    load_mcp_config,
-    parse_mcp_servers,
-)
+from desktop_chat.tools.mcp_config import McpServerConfig, load_mcp_config, parse_mcp_servers
+from desktop_chat.tools.mcp_host import McpHost
+from desktop_chat.tools.mcp_server import ServerState, ServerStatus
 from desktop_chat.tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)

@@ -18,9 +18,12 @@ from urllib.parse import urlsplit
 from PySide6.QtCore import QObject, Signal
 
 from desktop_chat.domain import ProviderProfile
-from desktop_chat.llm.client import ChatClient, ChatRequest, Endpoint, RetryPolicy, Timeouts, is_loopback
+from desktop_chat.llm.client import ChatClient, ChatRequest
+from desktop_chat.llm.endpoint import Endpoint, Timeouts
 from desktop_chat.llm.errors import AuthError, LLMError
 from desktop_chat.llm.providers import PRESETS, LocalServer, Preset, detect_local_servers
+from desktop_chat.llm.retry import RetryPolicy
+from desktop_chat.llm.transport import is_loopback
 from desktop_chat.secrets import KeychainError, KeychainUnavailable, SecretStore
 from desktop_chat.settings import CONNECT_TIMEOUT, DEFAULT_MODEL, DEFAULT_PROFILE, PROXY_URL, Settings
 from desktop_chat.storage import NotFoundError, Repo

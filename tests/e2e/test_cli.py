@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import sqlite3
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from desktop_chat.cli import build_parser
+from desktop_chat.cli_commands import COMMAND_NAMES, COMMANDS, is_cli_command
 from desktop_chat.domain import ResponsePatch, ResponseStatus
 from desktop_chat.storage import SCHEMA_VERSION, open_store
 from desktop_chat.storage.db import DB_FILENAME
@@ -20,7 +23,6 @@ from tests.helpers.proc import run_app
 
 pytestmark = pytest.mark.e2e
 
-COMMANDS = ("export", "import", "search", "backup", "restore")
 NEWER = SCHEMA_VERSION + 1
 
 
@@ -99,15 +101,27 @@ def test_commands_never_import_qt_widgets(tmp_path: Path) -> None:
     assert proc.stdout.splitlines()[-1] == "[]"
 
 
+def test_one_list_names_the_commands() -> None:
+    """The CLI parser offers exactly the listed commands with their listed help; main() hands them over."""
+    assert COMMAND_NAMES == ("export", "import", "search", "backup", "restore")
+    subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert tuple(subparsers.choices) == COMMAND_NAMES
+    assert [(c.dest, c.help) for c in subparsers._choices_actions] == [(c.name, c.help) for c in COMMANDS]
+    for command in COMMANDS:
+        assert subparsers.choices[command.name].description == command.description
+        assert is_cli_command([command.name, "--help"])
+    assert not is_cli_command([])
+    assert not is_cli_command(["--data-dir", "export"])
+
+
 def test_main_help_mentions_the_commands() -> None:
     proc = cli("--help")
     assert proc.returncode == 0
-    for command in COMMANDS:
-        assert command in proc.stdout
+    assert f"desktop-chat {{{','.join(COMMAND_NAMES)}}} ..." in " ".join(proc.stdout.split())
     assert "--review" in proc.stdout
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", COMMAND_NAMES)
 def test_each_command_has_help(command: str) -> None:
     proc = cli(command, "--help")
     assert proc.returncode == 0, proc.stderr

@@ -38,7 +38,7 @@ store.set(sys.argv[1], sys.stdin.read())
 
 _CARELESS_READER = """
 import hashlib, logging, sys, warnings
-from desktop_chat.app import setup_logging
+from desktop_chat.crash import setup_logging
 from desktop_chat.paths import resolve_paths
 from desktop_chat.secrets import Redactor, SecretStore
 

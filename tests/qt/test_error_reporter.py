@@ -8,7 +8,7 @@ import logging
 import pytest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from desktop_chat.app import ErrorReporter
+from desktop_chat.crash import ErrorReporter
 from desktop_chat.secrets import REDACTED, Redactor
 
 SECRET = "sk-test-0123456789abcdef"

@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from desktop_chat.app import show_fatal
+from desktop_chat.crash import show_fatal
 from desktop_chat.storage import NewerSchemaError
 
 TITLE = "Desktop Chat cannot open your history"

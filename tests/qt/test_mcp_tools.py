@@ -17,7 +17,9 @@ from desktop_chat.domain import ApprovalDecision, ResponseStatus, ToolStatus
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.chat import CANCELLED_BY_USER, DECLINED
 from desktop_chat.settings import ALWAYS_ALLOWED_TOOLS, MCP_SERVERS
-from desktop_chat.tools.mcp_host import ServerState, load_mcp_config, parse_mcp_servers, tool_api_name
+from desktop_chat.tools.mcp_config import load_mcp_config, parse_mcp_servers
+from desktop_chat.tools.mcp_host import tool_api_name
+from desktop_chat.tools.mcp_server import ServerState
 from tests.helpers.llm_server import LLMServer, chunk, text_script, tool_call
 from tests.qt.conftest import run, use_server
 

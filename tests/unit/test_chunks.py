@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from desktop_chat.domain import Usage
-from desktop_chat.llm.chunks import ChunkParser, end_of_stream_error, normalise_finish_reason
+from desktop_chat.llm.chunk_fields import normalise_finish_reason
+from desktop_chat.llm.chunks import ChunkParser, end_of_stream_error
 from desktop_chat.llm.errors import MalformedStreamError, ProviderStreamError, StreamCutError
 from desktop_chat.llm.events import (
     Finished,

@@ -12,15 +12,7 @@ import httpx2
 import openai
 import pytest
 
-from desktop_chat.llm.client import (
-    Endpoint,
-    RetryPolicy,
-    Timeouts,
-    _transport_error,
-    is_loopback,
-    parse_retry_after,
-    status_error,
-)
+from desktop_chat.llm.endpoint import Endpoint, Timeouts
 from desktop_chat.llm.errors import (
     AuthError,
     BadRequestError,
@@ -33,6 +25,9 @@ from desktop_chat.llm.errors import (
     StreamCutError,
     TimeoutError_,
 )
+from desktop_chat.llm.http_errors import status_error, transport_error
+from desktop_chat.llm.retry import RetryPolicy, parse_retry_after
+from desktop_chat.llm.transport import is_loopback
 
 KEY = "sk-live-0123456789abcdef"
 LOCAL = Endpoint("http://127.0.0.1:8080/v1", KEY)
@@ -271,7 +266,7 @@ def assert_for_a_person(error: LLMError) -> str:
 
 
 def test_connection_refused_locally_asks_whether_the_server_runs() -> None:
-    error = _transport_error(
+    error = transport_error(
         wrapped(httpx2.ConnectError("[Errno 111] Connection refused")), LOCAL, streaming=False
     )
     assert type(error) is ConnectError
@@ -282,21 +277,21 @@ def test_connection_refused_locally_asks_whether_the_server_runs() -> None:
 
 
 def test_connection_failure_to_a_cloud_provider_points_at_the_network() -> None:
-    error = _transport_error(httpx2.ConnectError("Name or service not known"), CLOUD, streaming=False)
+    error = transport_error(httpx2.ConnectError("Name or service not known"), CLOUD, streaming=False)
     message = assert_for_a_person(error)
     assert "Check the address and your network." in message
     assert "Is the server running?" not in message
 
 
 def test_a_proxy_failure_points_at_the_proxy_setting() -> None:
-    error = _transport_error(httpx2.ProxyError("407 Proxy Authentication Required"), CLOUD, streaming=False)
+    error = transport_error(httpx2.ProxyError("407 Proxy Authentication Required"), CLOUD, streaming=False)
     assert type(error) is ConnectError
     assert "proxy setting" in assert_for_a_person(error)
 
 
 def test_a_connect_timeout_names_the_connect_timeout() -> None:
     endpoint = Endpoint(CLOUD.base_url, KEY, timeouts=Timeouts(connect=2.5))
-    error = _transport_error(wrapped(httpx2.ConnectTimeout("timed out")), endpoint, streaming=False)
+    error = transport_error(wrapped(httpx2.ConnectTimeout("timed out")), endpoint, streaming=False)
     assert type(error) is TimeoutError_
     assert "Could not connect to api.example.com within 2.5 s." in assert_for_a_person(error)
 
@@ -309,10 +304,10 @@ def test_a_connect_timeout_names_the_connect_timeout() -> None:
 )
 def test_a_read_timeout_names_the_read_timeout(exc: BaseException, streaming: bool) -> None:
     endpoint = Endpoint(LOCAL.base_url, timeouts=Timeouts(read=0.5))
-    error = _transport_error(exc, endpoint, streaming=streaming)
+    error = transport_error(exc, endpoint, streaming=streaming)
     assert type(error) is TimeoutError_
     assert "127.0.0.1:8080 sent nothing for 0.5 s" in assert_for_a_person(error)
-    default = _transport_error(exc, LOCAL, streaming=streaming)
+    default = transport_error(exc, LOCAL, streaming=streaming)
     assert "sent nothing for 300 s" in str(default)
 
 
@@ -325,7 +320,7 @@ def test_a_read_timeout_names_the_read_timeout(exc: BaseException, streaming: bo
     ids=["read-error", "protocol-error"],
 )
 def test_a_broken_stream_is_a_cut_without_class_names(cause: BaseException) -> None:
-    error = _transport_error(cause, LOCAL, streaming=True)
+    error = transport_error(cause, LOCAL, streaming=True)
     assert type(error) is StreamCutError
     message = assert_for_a_person(error)
     assert message == "The connection closed before the answer finished; the text received so far is kept."
@@ -343,7 +338,7 @@ def test_a_broken_stream_is_a_cut_without_class_names(cause: BaseException) -> N
     ids=["reset", "closed"],
 )
 def test_a_connection_closed_before_any_answer_says_so(cause: BaseException, said: str | None) -> None:
-    error = _transport_error(wrapped(cause), LOCAL, streaming=False)
+    error = transport_error(wrapped(cause), LOCAL, streaming=False)
     assert type(error) is ConnectError
     message = assert_for_a_person(error)
     assert "127.0.0.1:8080 closed the connection before answering" in message

@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from desktop_chat.llm.client import ChatClient, ChatRequest, Endpoint, Timeouts
+from desktop_chat.llm.client import ChatClient, ChatRequest
+from desktop_chat.llm.endpoint import Endpoint, Timeouts
 from desktop_chat.llm.errors import ConnectError, ModelNotFoundError
 from desktop_chat.llm.events import Finished, TextDelta
 from desktop_chat.llm.providers import LocalServer, Preset, detect_local_servers, probe
