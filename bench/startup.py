@@ -13,6 +13,9 @@ offscreen platform. `--command "dist/desktop-chat/desktop-chat"` times that comm
 `python -m desktop_chat` (e.g. the PyInstaller build; split like a shell would, the profile arguments
 are appended).
 
+The app paints its window's frame first and its content (the conversation list, the last
+conversation) once the store and services are up: `content_paint_ms_warm` is the second.
+
 The reference: each warm run of the app is followed by a run of bench/bare_window.py (a PySide6 window
 with a splitter, a list, a text view and a text box, and nothing else), measured the same way, so both
 see the same machine at the same moment. `startup_ratio` is the app's warm median over the bare
@@ -63,9 +66,10 @@ def _drop_caches() -> bool:
 
 
 def one_run(
-    env: dict[str, str], where: list[str], command: list[str] | None = None
+    env: dict[str, str], where: list[str], command: list[str] | None = None, *, content: bool = True
 ) -> dict[str, float | int]:
-    """Start the app once; the first paint's delay (ms), openai imported (0/1), RSS (KiB)."""
+    """Start the app once: the first paint's delay (ms), openai imported (0/1), RSS (KiB), and (with
+    `content`) the delay until the window's content painted (`content_ms`)."""
     started = time.monotonic()
     proc = subprocess.Popen(
         [*(command or [sys.executable, "-m", "desktop_chat"]), *where],
@@ -79,13 +83,19 @@ def one_run(
     assert proc.stderr is not None
     result: dict[str, float | int] = {}
     for line in proc.stderr:
+        fields = line.split()
         if line.startswith("first-paint "):
-            fields = line.split()
             result = {
                 "ms": (float(fields[1]) - started) * 1000,
                 "openai": int(fields[2].split("=")[1]),
                 "rss_kib": int(fields[3].split("=")[1]),
             }
+            if not content:
+                break
+        elif line.startswith("content-paint ") and result:
+            result["content_ms"] = (float(fields[1]) - started) * 1000
+            result["openai"] = int(fields[2].split("=")[1])
+            result["rss_kib"] = int(fields[3].split("=")[1])
             break
     try:
         proc.communicate(timeout=30)
@@ -135,12 +145,12 @@ def main(argv: list[str] | None = None) -> int:
         platform = f"xcb on Xvfb {display}"
     try:
         one_run(env, where, command)  # discarded: fills the page cache
-        one_run(env, [], BARE_WINDOW)
+        one_run(env, [], BARE_WINDOW, content=False)
         warm: list[dict[str, float | int]] = []
         bare: list[dict[str, float | int]] = []
         for _ in range(args.runs):  # interleaved: both see the machine as it is at that moment
             warm.append(one_run(env, where, command))
-            bare.append(one_run(env, [], BARE_WINDOW))
+            bare.append(one_run(env, [], BARE_WINDOW, content=False))
         cold: list[dict[str, float | int]] = []
         for _ in range(args.cold_runs):
             if not _drop_caches():
@@ -159,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
         "profile": "data-dir" if args.data_dir else "empty (--temp-basedir)",
         "first_paint_ms_warm": round(statistics.median(warm_ms), 1),
         "first_paint_ms_warm_max": round(max(warm_ms), 1),
+        "content_paint_ms_warm": round(
+            statistics.median(float(r.get("content_ms", r["ms"])) for r in warm), 1
+        ),
         "first_paint_ms_cold": round(statistics.median(cold_ms), 1) if cold_ms else None,
         "rss_mib": round(statistics.median(float(r["rss_kib"]) for r in warm) / 1024, 1),
         "bare_window_ms_warm": round(statistics.median(bare_ms), 1),

@@ -34,10 +34,13 @@ from desktop_chat.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_STORE_REFUSED, E
 from desktop_chat.paths import AppPaths, resolve_paths
 from desktop_chat.review import no_keychain, prepare_review, strip_providers
 from desktop_chat.secrets import Redactor, SecretStore
-from desktop_chat.startup_probe import STARTUP_PROBE, probe_first_paint
+from desktop_chat.startup_probe import STARTUP_PROBE, probe_content_paint, probe_first_paint
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from desktop_chat.settings import Settings
+    from desktop_chat.ui.main_window import MainWindow
 
 log = logging.getLogger("desktop_chat")
 
@@ -99,10 +102,81 @@ def _run_store_and_window(
     reporter: ErrorReporter,
     bridge: SignalBridge,
 ) -> int:
+    from desktop_chat.settings import Settings
+    from desktop_chat.ui.common.theme import ThemeManager
+    from desktop_chat.ui.main_window import MainWindow
+
+    # The window first: its frame needs only Qt, the settings and the theme (the bare-window cost);
+    # the store, the services and the window's content are built once it has painted.
+    review = Path(args.review).expanduser().resolve() if args.review is not None else None
+    settings = Settings(paths.settings_file)
+    ThemeManager(app, settings)  # theme and text size, before the first paint; lives with app
+    window = MainWindow(settings=settings, review=str(review) if review is not None else None)
+    probing = bool(os.environ.get(STARTUP_PROBE))
+    if probing:
+        probe_first_paint(window)
+    bridge.callback = window.close
+    app.setQuitOnLastWindowClosed(False)  # the run ends when the window closes, once it is saved
+    window.show()
+    if not _painted(window):
+        log.info("desktop_chat quit before its window had painted")
+        return EXIT_OK
+    return _run_in_window(
+        app,
+        window,
+        settings,
+        args=args,
+        paths=paths,
+        redactor=redactor,
+        reporter=reporter,
+        bridge=bridge,
+        review=review,
+        probing=probing,
+    )
+
+
+def _painted(window: QWidget, timeout_ms: int = 2000) -> bool:
+    """Let Qt show `window` (a short local event loop until its first paint); False if it closed first."""
+    from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
+
+    loop = QEventLoop()
+    state = {"painted": False, "closed": False}
+
+    class _Watch(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                state["painted"] = True
+                QTimer.singleShot(0, loop.quit)  # once this paint has reached the screen
+            elif event.type() == QEvent.Type.Close:
+                state["closed"] = True
+                QTimer.singleShot(0, loop.quit)
+            return False
+
+    watch = _Watch(window)
+    window.installEventFilter(watch)
+    QTimer.singleShot(timeout_ms, loop.quit)  # no paint on some platforms until the loop runs: go on
+    loop.exec()
+    window.removeEventFilter(watch)
+    watch.deleteLater()
+    return not state["closed"] and window.isVisible()
+
+
+def _run_in_window(
+    app: QApplication,
+    window: MainWindow,
+    settings: Settings,
+    *,
+    args: argparse.Namespace,
+    paths: AppPaths,
+    redactor: Redactor,
+    reporter: ErrorReporter,
+    bridge: SignalBridge,
+    review: Path | None,
+    probing: bool,
+) -> int:
     from desktop_chat.storage import StoreError, database_path, open_store
 
     db_path = database_path(paths.data_dir)
-    review = Path(args.review).expanduser().resolve() if args.review is not None else None
     try:
         if review is not None:
             prepare_review(review, db_path)
@@ -112,16 +186,15 @@ def _run_store_and_window(
     except StoreError as exc:
         print(f"desktop_chat: {exc}", file=sys.stderr)
         log.error("Refused to open the database: %s", exc, extra={"printed": True})
+        window.hide()
         show_fatal(app, "Desktop Chat cannot open your history", str(exc), timeout=args.quit_after)
         return EXIT_STORE_REFUSED
 
     from desktop_chat.event_loop import QtEventLoop
     from desktop_chat.services.app_services import AppServices
-    from desktop_chat.settings import Settings
-    from desktop_chat.ui.main_window import MainWindow
 
     secrets = SecretStore(redactor=redactor, backend=no_keychain() if review else None)
-    services = AppServices(store, Settings(paths.settings_file), secrets)
+    services = AppServices(store, settings, secrets)
     if args.mcp_config:
         names, skipped = services.mcp.load_for_run(Path(args.mcp_config))
         log.info("MCP servers from %s for this run: %s", args.mcp_config, ", ".join(names))
@@ -129,10 +202,8 @@ def _run_store_and_window(
             log.warning("Skipped an MCP server of %s: %s", args.mcp_config, problem)
     try:
         from desktop_chat.ui.common.first_paint import AfterFirstPaint
-        from desktop_chat.ui.common.theme import ThemeManager
 
-        ThemeManager(app, services.settings)  # theme and text size, before the first paint; lives with app
-        window = MainWindow(services, review=str(review) if review is not None else None)
+        window.attach(services)
         if review is not None:
             log.info(
                 "Reviewing %s read-only (a copy at %s): %d conversation(s)",
@@ -140,10 +211,10 @@ def _run_store_and_window(
                 db_path,
                 store.repo.count_conversations(include_archived=True),
             )
-        if os.environ.get(STARTUP_PROBE):
-            probe_first_paint(window)
-        # Only after the window has painted: openai (0.3-0.7 s, in a thread), the version lookup, and
-        # the first-run welcome (it asks the keychain, ~0.1 s).
+        if probing:
+            probe_content_paint(window)
+        # Only after the window's content has painted: openai (0.3-0.7 s, in a thread), the version
+        # lookup, and the first-run welcome (it asks the keychain, ~0.1 s).
         later: list[Callable[[], object]] = [
             _warm_up_in_background,
             lambda: _announce_start(app, db_path, store.migration.to_version),
@@ -153,7 +224,7 @@ def _run_store_and_window(
         if not args.base_url and review is None:  # first run: offer local servers or a key (not scripted)
             later.append(window.show_welcome_if_needed)
         AfterFirstPaint(window, later)
-        window.show()
+        window.update()
         from PySide6.QtCore import QTimer
 
         loop = QtEventLoop(app)
@@ -162,10 +233,8 @@ def _run_store_and_window(
         quitting = asyncio.Event()
         # Closing the window ends the run; Qt must not stop the loop itself: answers still have to be
         # stopped (their HTTP streams closed) and saved while it runs.
-        app.setQuitOnLastWindowClosed(False)
         window.closed.connect(quitting.set)
         app.aboutToQuit.connect(quitting.set)
-        bridge.callback = window.close
         if args.quit_after is not None:
             QTimer.singleShot(int(args.quit_after * 1000), window.close)
         exit_code = EXIT_OK

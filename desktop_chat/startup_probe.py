@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,23 +22,42 @@ def _rss_kib() -> int:
     return next((int(ln.split()[1]) for ln in status.splitlines() if ln.startswith("VmRSS:")), 0)
 
 
-def probe_first_paint(window: QWidget) -> None:
-    """On the window's first paint print `first-paint <monotonic> openai=<0|1> rss_kib=<n>` to stderr
-    and close the window (for bench/startup.py)."""
+def _report(what: str) -> None:
     import time
 
-    from PySide6.QtCore import QEvent, QObject, QTimer
+    painted = time.monotonic()
+    openai = int("openai" in sys.modules)
+    print(f"{what} {painted:.6f} openai={openai} rss_kib={_rss_kib()}", file=sys.stderr, flush=True)
+
+
+def _on_next_paint(window: QWidget, then: Callable[[], object]) -> None:
+    from PySide6.QtCore import QEvent, QObject
 
     class _Probe(QObject):
+        done = False
+
         def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-            if event.type() == QEvent.Type.Paint and not getattr(self, "done", False):
+            if event.type() == QEvent.Type.Paint and not self.done:
                 self.done = True
-                painted = time.monotonic()
-                openai = int("openai" in sys.modules)
-                rss = _rss_kib()
-                print(f"first-paint {painted:.6f} openai={openai} rss_kib={rss}", file=sys.stderr, flush=True)
-                QTimer.singleShot(0, window.close)
+                then()
             return False
 
-    probe = _Probe(window)
-    window.installEventFilter(probe)
+    window.installEventFilter(_Probe(window))
+
+
+def probe_first_paint(window: QWidget) -> None:
+    """On the window's first paint (its frame) print `first-paint <monotonic> openai=<0|1> rss_kib=<n>`
+    to stderr (for bench/startup.py)."""
+    _on_next_paint(window, lambda: _report("first-paint"))
+
+
+def probe_content_paint(window: QWidget) -> None:
+    """On the window's next paint (with its content) print `content-paint <monotonic> ...` to stderr
+    and close the window."""
+    from PySide6.QtCore import QTimer
+
+    def report() -> None:
+        _report("content-paint")
+        QTimer.singleShot(0, window.close)
+
+    _on_next_paint(window, report)

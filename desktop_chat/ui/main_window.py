@@ -1,5 +1,9 @@
 """The main window: conversation list on the left, transcript and composer on the right.
 
+It is built in two steps so that start-up shows a window first: the frame (title, size, the split, the
+menu bar and status bar, in the theme's colours) needs only PySide6 and the settings; `attach(services)`
+then imports and builds the rest into it. `MainWindow(services)` does both at once.
+
 Parts with a job of their own live beside it: `header.py`, `message_actions.py`, `attachments.py`,
 `history_actions.py`, `search/actions.py`, `window_dialogs.py` and `empty_state.py`."""
 
@@ -8,6 +12,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
@@ -15,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMenu,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -22,52 +28,107 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_chat.services.app_services import AppServices
-from desktop_chat.services.chat import ChatError
-from desktop_chat.services.providers import Preset
 from desktop_chat.settings import (
     DEFAULT_MODEL,
     DEFAULT_PROFILE,
     LAST_CONVERSATION,
     SPLITTER_STATE,
     WINDOW_GEOMETRY,
+    Settings,
 )
-from desktop_chat.ui import window_dialogs
-from desktop_chat.ui.attachments import FileAttacher
 from desktop_chat.ui.common.forms import named
 from desktop_chat.ui.common.resources import app_icon
-from desktop_chat.ui.composer import Composer
-from desktop_chat.ui.empty_state import NO_MODEL_HINT, NO_PROVIDER_HINT, REVIEW_HINT, EmptyState
-from desktop_chat.ui.header import ChatHeader
-from desktop_chat.ui.history_actions import HistoryActions
-from desktop_chat.ui.message_actions import MessageActions
-from desktop_chat.ui.search.actions import SearchActions
-from desktop_chat.ui.search.find_bar import FindBar
-from desktop_chat.ui.sidebar.pane import ConversationSidebar
-from desktop_chat.ui.transcript.model import TranscriptModel
-from desktop_chat.ui.transcript.view import TranscriptView
+from desktop_chat.ui.empty_state import NO_MODEL_HINT, NO_PROVIDER_HINT, REVIEW_HINT
+
+if TYPE_CHECKING:
+    from desktop_chat.services.app_services import AppServices
+    from desktop_chat.services.providers import Preset
+    from desktop_chat.ui.attachments import FileAttacher
+    from desktop_chat.ui.composer import Composer
+    from desktop_chat.ui.empty_state import EmptyState
+    from desktop_chat.ui.header import ChatHeader
+    from desktop_chat.ui.history_actions import HistoryActions
+    from desktop_chat.ui.message_actions import MessageActions
+    from desktop_chat.ui.search.actions import SearchActions
+    from desktop_chat.ui.search.find_bar import FindBar
+    from desktop_chat.ui.sidebar.pane import ConversationSidebar
+    from desktop_chat.ui.transcript.model import TranscriptModel
+    from desktop_chat.ui.transcript.view import TranscriptView
 
 log = logging.getLogger(__name__)
 Shortcut = QKeySequence | QKeySequence.StandardKey | str
+MENUS = ("&File", "&Edit")  # in the frame from the start, so attaching moves nothing on screen
 
 
 class MainWindow(QMainWindow):
     """The one window of the app."""
 
     closed = Signal()
+    attached = Signal()  # the content is built (start-up: after the frame's first paint)
+
+    _services: AppServices
+    sidebar: ConversationSidebar
+    transcript_model: TranscriptModel
+    transcript: TranscriptView
+    composer: Composer
+    empty_label: EmptyState
+    header: ChatHeader
+    find_bar: FindBar
+    message_actions: MessageActions
+    attacher: FileAttacher
+    history_actions: HistoryActions
+    search: SearchActions
 
     def __init__(
-        self, services: AppServices, parent: QWidget | None = None, *, review: str | None = None
+        self,
+        services: AppServices | None = None,
+        parent: QWidget | None = None,
+        *,
+        review: str | None = None,
+        settings: Settings | None = None,
     ) -> None:
         super().__init__(parent)
+        if services is None and settings is None:
+            raise ValueError("MainWindow needs its services, or the settings to show its frame")
         self.review = review  # a read-only look at this file: no sending, no provider set-up
-        self._services = services
-        self._settings = services.settings
+        self._settings = settings if settings is not None else services.settings  # type: ignore[union-attr]
         self._current_id: int | None = None
-        self.setWindowTitle("Desktop Chat")
+        self.is_attached = False
+        self._build_frame()
+        if services is not None:
+            self.attach(services)
+
+    # ---- construction -----------------------------------------------------------------------
+
+    def _build_frame(self) -> None:
+        """What shows before anything else is loaded: title, size, the split, the bars."""
+        self.setWindowTitle(f"Review: {self.review} (read-only)" if self.review else "Desktop Chat")
         self.setWindowIcon(app_icon() or QIcon())
         self.resize(1100, 720)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(QWidget())  # the sidebar's place
+        self.splitter.addWidget(QWidget())  # the transcript's and composer's
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([280, 820])
+        self.setCentralWidget(self.splitter)
+        self._menus = {title: self.menuBar().addMenu(title) for title in MENUS}
+        if self.review:
+            review_label = QLabel(REVIEW_HINT)
+            review_label.setObjectName("reviewHint")
+            self.statusBar().addPermanentWidget(review_label)
+        else:
+            self.statusBar()
+        self._restore_geometry()
 
+    def attach(self, services: AppServices) -> None:
+        """Build the window's content on `services` (once) and open the last conversation."""
+        if self.is_attached:
+            raise RuntimeError("the window is attached already")
+        from desktop_chat.ui.sidebar.pane import ConversationSidebar
+        from desktop_chat.ui.transcript.model import TranscriptModel
+
+        self._services = services
         services.conversations.rows_skipped.connect(
             lambda skipped: self._show_note(skipped.note)
         )  # before the list reads the store
@@ -80,24 +141,25 @@ class MainWindow(QMainWindow):
         self._build()
         self._build_helpers()
         self._build_actions()
-        if review:
-            self.setWindowTitle(f"Review: {review} (read-only)")
-            review_label = QLabel(REVIEW_HINT)
-            review_label.setObjectName("reviewHint")
-            self.statusBar().addPermanentWidget(review_label)
         services.conversations.conversation_removed.connect(self._on_removed)
         chat = services.chat
         chat.stream_started.connect(self._on_stream_changed)
         chat.stream_finished.connect(lambda ended: self._on_stream_changed(ended.conversation_id))
         services.providers.profiles_changed.connect(self._update_composer)
         self._settings.changed_for(DEFAULT_PROFILE, DEFAULT_MODEL).connect(self._update_composer)
+        self.is_attached = True
         self._restore_state()
         for note in services.startup_notes():
             self._show_note(note)
-
-    # ---- construction -----------------------------------------------------------------------
+        self.attached.emit()
 
     def _build(self) -> None:
+        from desktop_chat.ui.composer import Composer
+        from desktop_chat.ui.empty_state import EmptyState
+        from desktop_chat.ui.header import ChatHeader
+        from desktop_chat.ui.search.find_bar import FindBar
+        from desktop_chat.ui.transcript.view import TranscriptView
+
         left = self.sidebar  # New chat, filter, list, undo bar (ui/sidebar/)
         self.sidebar.new_requested.connect(self.new_conversation)
         self.sidebar.conversation_activated.connect(self._on_activated)
@@ -105,7 +167,7 @@ class MainWindow(QMainWindow):
         for change in (listed.modelReset, listed.rowsInserted, listed.rowsRemoved):
             change.connect(self._update_empty_state)
 
-        right = QWidget()
+        right = self.chat_pane = QWidget()  # held: PySide's replaceWidget does not take ownership
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 8, 8, 8)
         self.pages = QStackedWidget()
@@ -147,13 +209,12 @@ class MainWindow(QMainWindow):
         right_layout.addWidget(self.pages, 1)
         right_layout.addLayout(composer_row)
 
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.setObjectName("mainSplitter")
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([280, 820])
-        self.setCentralWidget(self.splitter)
+        sizes = self.splitter.sizes()
+        for index, widget in enumerate((left, right)):
+            placeholder = self.splitter.replaceWidget(index, widget)  # the frame's
+            if placeholder is not None:
+                placeholder.deleteLater()
+        self.splitter.setSizes(sizes)
         # Tab walks the panes in reading order: filter, list, transcript, composer, send.
         chain = [self.sidebar.filter_edit, self.sidebar.view, self.transcript, self.composer]
         for first, second in itertools.pairwise([*chain, self.send_button]):
@@ -163,6 +224,11 @@ class MainWindow(QMainWindow):
 
     def _build_helpers(self) -> None:
         """The window's parts with a job of their own: message actions, attaching files, history, search."""
+        from desktop_chat.ui.attachments import FileAttacher
+        from desktop_chat.ui.history_actions import HistoryActions
+        from desktop_chat.ui.message_actions import MessageActions
+        from desktop_chat.ui.search.actions import SearchActions
+
         services, current = self._services, self.current_conversation_id
         self.message_actions = MessageActions(
             services.chat, services.conversations, self.transcript, self.transcript_model, self.composer
@@ -196,7 +262,7 @@ class MainWindow(QMainWindow):
         return action
 
     def _menu(self, title: str, *groups: list[QAction]) -> None:
-        menu = self.menuBar().addMenu(title)
+        menu: QMenu = self._menus.get(title) or self.menuBar().addMenu(title)
         for i, group in enumerate(groups):
             if i:
                 menu.addSeparator()
@@ -230,13 +296,15 @@ class MainWindow(QMainWindow):
 
     # ---- state ------------------------------------------------------------------------------
 
-    def _restore_state(self) -> None:
+    def _restore_geometry(self) -> None:
         geometry = self._settings.get(WINDOW_GEOMETRY)
         if geometry:
             self.restoreGeometry(QByteArray.fromBase64(geometry.encode()))
         splitter = self._settings.get(SPLITTER_STATE)
         if splitter:
             self.splitter.restoreState(QByteArray.fromBase64(splitter.encode()))
+
+    def _restore_state(self) -> None:
         last = self._settings.get(LAST_CONVERSATION)
         target = last if last and self.sidebar.is_shown(last) else self.sidebar.first_id()
         if target is not None:
@@ -250,7 +318,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Remember geometry, splitter and the open conversation; announce `closed`."""
         try:
-            self._save_state()
+            if self.is_attached:  # a frame closed before its content came changes nothing
+                self._save_state()
         except OSError as exc:  # a full disk must not keep the window open
             log.warning("Could not save window state: %s", exc)
         super().closeEvent(event)
@@ -317,6 +386,8 @@ class MainWindow(QMainWindow):
 
     def send_message(self) -> None:
         """Send what the composer holds (opening a new conversation if none is open)."""
+        from desktop_chat.services.chat import ChatError
+
         text = self.composer.toPlainText().strip()
         if not text or not self.send_button.isEnabled():
             return
@@ -397,6 +468,8 @@ class MainWindow(QMainWindow):
         if self.review:
             self._show_note(REVIEW_HINT)
             return self
+        from desktop_chat.ui import window_dialogs
+
         return window_dialogs.open_settings(self, self._services, page)
 
     def open_conversation_settings(self) -> QWidget | None:
@@ -404,6 +477,8 @@ class MainWindow(QMainWindow):
         if self._current_id is None:
             self._show_note("Open a conversation first.")
             return None
+        from desktop_chat.ui import window_dialogs
+
         return window_dialogs.open_conversation_settings(self, self._services, self._current_id)
 
     def show_welcome(
@@ -412,6 +487,8 @@ class MainWindow(QMainWindow):
         """The first-run welcome (local servers found here, or a cloud key), over the window, not blocking.
 
         Tests and screenshots pass their own `local_presets` (and detection `timeout`)."""
+        from desktop_chat.ui import window_dialogs
+
         return window_dialogs.show_welcome(
             self,
             self._services,
