@@ -275,3 +275,11 @@ def test_every_repo_method_says_whether_it_writes_and_writes_come_after_reads() 
         writes = [(inspect.getdoc(f) or "").startswith("Writes:") for _, f in methods]
         first = writes.index(True) if True in writes else len(writes)
         assert all(writes[first:]), f"{part.__name__}: a read after the writes"
+
+
+def test_finding_unfinished_answers_at_start_uses_the_partial_index(store: Store) -> None:
+    from desktop_chat.storage.repo.responses import UNFINISHED_QUERY
+
+    plan = " ".join(str(row[-1]) for row in store.db.execute_sql(f"EXPLAIN QUERY PLAN {UNFINISHED_QUERY}"))
+    assert "response_unfinished" in plan, plan
+    assert "SCAN response" not in plan.replace("USING", "")
