@@ -9,7 +9,8 @@ Runs offscreen (or on $DISPLAY when set, e.g. under xvfb-run). Figures:
   does) until the viewport has painted it
 - send_to_paint_ms: the same through `ChatService.send()` (the service's own work included)
 - rss_mib: resident memory after opening (VmRSS); rss_before_open_mib: the same just before (the app
-  with its window up, openai imported)
+  with its window up, openai imported). The history is written by a child process first, so this is
+  what the app holds with the conversation open (target: at most 150 MiB)
 - render_p50/p99_ms_2k, render_p50/p99_ms_200k: per streamed update, the work of one frame (model
   refresh from the in-memory document + relayout + repaint of the transcript), while an answer grows in
   20-character deltas about one per frame: a 2 KiB answer, and the last 2 KiB of a 200 KiB answer (the
@@ -26,6 +27,7 @@ import argparse
 import asyncio
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -104,15 +106,25 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, object]:
     from desktop_chat.storage import open_store
     from desktop_chat.ui.main_window import MainWindow
     from tests.helpers.llm_server import LLMServer
-    from tests.helpers.markdown_samples import fill_conversation, long_answer
+    from tests.helpers.markdown_samples import long_answer
 
-    store = open_store(data / "bench.sqlite3")
-    big = store.repo.create_conversation("10,000 messages")
+    # The history is written by another process first, as a person's would have been by earlier runs:
+    # what this process holds is then the app with the conversation open, not what writing it left.
     started = time.perf_counter()
-    fill_conversation(store.repo, big.id, args.messages)
+    subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--fill",
+            str(data / "bench.sqlite3"),
+            "--messages",
+            str(args.messages),
+        ],
+        check=True,
+    )
     fill_s = time.perf_counter() - started
-    stream_conv = store.repo.create_conversation("streaming")
-    store.repo.create_conversation("empty (opened first)")
+    store = open_store(data / "bench.sqlite3")
+    big, stream_conv = (store.repo.get_conversation(i) for i in (1, 2))
     settings = Settings(data / "settings.json")
     settings.set(AUTO_TITLE, False)
     services = AppServices(store, settings, SecretStore())
@@ -249,6 +261,19 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, object]:
     }
 
 
+def fill(path: Path, messages: int) -> None:
+    """Write the benchmark's history: the big conversation (id 1), one to stream into, an empty one."""
+    from desktop_chat.storage import open_store
+    from tests.helpers.markdown_samples import fill_conversation
+
+    store = open_store(path)
+    big = store.repo.create_conversation("10,000 messages")
+    fill_conversation(store.repo, big.id, messages)
+    store.repo.create_conversation("streaming")
+    store.repo.create_conversation("empty (opened first)")
+    store.close()
+
+
 def run(args: argparse.Namespace) -> dict[str, object]:
     from desktop_chat.event_loop import QtEventLoop
 
@@ -264,13 +289,17 @@ def run(args: argparse.Namespace) -> dict[str, object]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--messages", type=int, default=10_000, help="messages in the big conversation")
+    parser.add_argument("--fill", metavar="DB", help=argparse.SUPPRESS)  # the child that writes the history
     args = parser.parse_args(argv)
+    if args.fill:
+        fill(Path(args.fill), args.messages)
+        return 0
     result = run(args)
     for key, value in result.items():
         print(f"{key:24} {value}")
     ok = (
         float(result["open_first_paint_ms"]) < 100  # type: ignore[arg-type]
-        and float(result["rss_mib"]) < 200  # type: ignore[arg-type]
+        and float(result["rss_mib"]) <= 150  # type: ignore[arg-type]
         and float(result["render_ratio"]) <= 2  # type: ignore[arg-type]
     )
     print(f"{'targets_met':24} {ok}")
