@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import app_env
 from tests.helpers.llm_server import LLMServer, chunk, text_script, tool_call
-from tests.helpers.proc import run_app
+from tests.helpers.proc import app_env, run_app
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]

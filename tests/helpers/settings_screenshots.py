@@ -38,7 +38,7 @@ from desktop_chat.ui.settings.dialog import SettingsDialog
 from desktop_chat.ui.welcome import WelcomeDialog
 from tests.helpers.demo_history import fill
 from tests.helpers.llm_server import LLMServer
-from tests.helpers.settings_ui import until
+from tests.helpers.loop import until
 
 MODELS = ["llama3.1:8b", "qwen2.5:7b-instruct", "mistral-nemo:12b", "phi3:mini", "nomic-embed-text"]
 PLACEHOLDER_KEY = "sk-screenshot-placeholder-0000000000000000"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QPoint, QRect
@@ -122,12 +120,3 @@ def settle(view: TranscriptView, rounds: int = 3) -> None:
     for _ in range(rounds):
         QApplication.processEvents()
         view.executeDelayedItemsLayout()
-
-
-async def until(predicate: Callable[[], object], timeout: float = 10.0) -> None:
-    """Wait on the running loop until `predicate()` is true."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not reached")
-        await asyncio.sleep(0.005)

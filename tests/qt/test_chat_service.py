@@ -14,7 +14,8 @@ from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.chat import ChatError, ResponseUpdate
 from desktop_chat.settings import AUTO_TITLE, MAX_TOOL_ROUNDS
 from tests.helpers.llm_server import LLMServer, chunk, fast, text_script, tool_call, usage
-from tests.qt.conftest import run, use_server
+from tests.helpers.loop import run, until
+from tests.helpers.services import use_server
 
 
 def _answer(services: AppServices, conversation_id: int) -> Response:
@@ -47,15 +48,6 @@ def test_send_streams_into_the_document_and_announces_after_commits(
     assert body["messages"] == [{"role": "user", "content": "Hi!"}]
     assert body["stream"] is True
     assert services.conversations.get(conv.id).title == "Hi!"
-
-
-async def _until(predicate, timeout: float = 10.0) -> None:
-    """Poll (on the asyncio loop) until `predicate()` is true."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not reached")
-        await asyncio.sleep(0.005)
 
 
 def _tool_round(call_id: str, name: str, arguments: str) -> list[dict[str, Any]]:
@@ -138,7 +130,7 @@ def test_stop_closes_the_stream_within_200_ms_and_keeps_the_text(
     services.chat.send(conv.id, "count slowly")
 
     async def stop_when_streaming() -> float:
-        await _until(lambda: (services.chat.live_response(_live_id()) or _nothing).text.count(" ") >= 20)
+        await until(lambda: (services.chat.live_response(_live_id()) or _nothing).text.count(" ") >= 20)
         stopped = time.monotonic()
         services.chat.stop(conv.id)
         await services.chat.wait(conv.id)
@@ -270,7 +262,7 @@ def test_shutdown_marks_streaming_answers_interrupted(
     llm_server.enqueue([fast(2000, rate=200)])
     conv = services.conversations.create()
     services.chat.send(conv.id, "long")
-    run(aloop, _until(lambda: bool(llm_server.requests) and len(llm_server.requests[0].send_log) > 20))
+    run(aloop, until(lambda: bool(llm_server.requests) and len(llm_server.requests[0].send_log) > 20))
     run(aloop, services.aclose())
     response = _answer(services, conv.id)
     assert response.status is ResponseStatus.INTERRUPTED
@@ -286,7 +278,7 @@ def test_model_title_replaces_the_first_words(aloop, services: AppServices, llm_
     services.chat.send(conv.id, "what is the capital of france? asking for a quiz I am writing today")
     assert services.conversations.get(conv.id).title.startswith("what is the capital of france?")
     run(aloop, services.chat.wait(conv.id))
-    run(aloop, _until(lambda: services.conversations.get(conv.id).title == "Capital of France"))
+    run(aloop, until(lambda: services.conversations.get(conv.id).title == "Capital of France"))
     title_request = llm_server.requests[-1]
     assert title_request.body.get("stream") in (None, False)
     assert "Paris is the capital" in json.dumps(title_request.body)

@@ -7,7 +7,6 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +18,10 @@ from desktop_chat.services.chat import APPROVE_CONVERSATION, APPROVE_ONCE, CANCE
 from desktop_chat.settings import ALWAYS_ALLOWED_TOOLS, MCP_SERVERS
 from desktop_chat.tools.mcp_host import ServerState, load_mcp_config, parse_mcp_servers, tool_api_name
 from tests.helpers.llm_server import LLMServer, chunk, text_script, tool_call
-from tests.qt.conftest import run, use_server
+from tests.helpers.loop import run
+from tests.helpers.services import MCP_TEST_SERVER, use_server
 
 ROOT = Path(__file__).resolve().parents[2]
-TEST_SERVER = {"command": sys.executable, "args": ["-m", "tests.helpers.mcp_test_server"], "cwd": str(ROOT)}
 TIME_SERVER = {"command": sys.executable, "args": ["-m", "mcp_server_time", "--local-timezone", "UTC"]}
 
 
@@ -62,18 +61,12 @@ def _alive(pid: int) -> bool:
     return True
 
 
-@pytest.fixture
-def mcp_services(services: AppServices) -> Iterator[AppServices]:
-    yield services
-    services.mcp.close()
-
-
 def test_a_model_calls_a_test_server_and_mcp_server_time_and_the_database_keeps_each_call(
     aloop, mcp_services: AppServices, llm_server: LLMServer
 ) -> None:
     services = mcp_services
     use_server(services, llm_server)
-    _configure(services, testtools=TEST_SERVER, time=TIME_SERVER)
+    _configure(services, testtools=MCP_TEST_SERVER, time=TIME_SERVER)
     services.chat.approval_mode = "all"
     add, now = tool_api_name("testtools", "add"), tool_api_name("time", "get_current_time")
     llm_server.enqueue(
@@ -112,7 +105,7 @@ def test_a_hanging_tool_is_cut_off_at_its_timeout_and_marked_failed(
 ) -> None:
     services = mcp_services
     use_server(services, llm_server)
-    _configure(services, testtools={**TEST_SERVER, "timeout": 1.5})
+    _configure(services, testtools={**MCP_TEST_SERVER, "timeout": 1.5})
     services.chat.approval_mode = "all"
     llm_server.enqueue(
         _tool_round(("c1", tool_api_name("testtools", "hang"), {"seconds": 600})), text_script("It hung.")
@@ -133,7 +126,7 @@ def test_a_server_that_crashes_mid_call_fails_the_call_with_its_stderr_and_comes
 ) -> None:
     services = mcp_services
     use_server(services, llm_server)
-    _configure(services, testtools=TEST_SERVER)
+    _configure(services, testtools=MCP_TEST_SERVER)
     services.chat.approval_mode = "all"
     crash, echo = tool_api_name("testtools", "crash"), tool_api_name("testtools", "echo")
     llm_server.enqueue(
@@ -155,7 +148,7 @@ def test_a_server_that_crashes_mid_call_fails_the_call_with_its_stderr_and_comes
 
 def test_quitting_leaves_no_server_process(aloop, services: AppServices, llm_server: LLMServer) -> None:
     use_server(services, llm_server)
-    _configure(services, testtools=TEST_SERVER, time=TIME_SERVER)
+    _configure(services, testtools=MCP_TEST_SERVER, time=TIME_SERVER)
     services.chat.approval_mode = "all"
     llm_server.enqueue(_tool_round(("c1", tool_api_name("testtools", "pid"), {})), text_script("ok"))
     conv = services.conversations.create()
@@ -206,7 +199,7 @@ def test_approval_denial_and_allow_for_this_conversation(
 ) -> None:
     services = mcp_services
     use_server(services, llm_server)
-    _configure(services, testtools=TEST_SERVER)
+    _configure(services, testtools=MCP_TEST_SERVER)
     echo = tool_api_name("testtools", "echo")
     llm_server.enqueue(
         _tool_round(("c1", echo, {"text": "first"})),
@@ -253,7 +246,7 @@ def test_cancelling_a_running_tool_tells_the_model_and_the_answer_goes_on(
 ) -> None:
     services = mcp_services
     use_server(services, llm_server)
-    _configure(services, testtools=TEST_SERVER)
+    _configure(services, testtools=MCP_TEST_SERVER)
     hang = tool_api_name("testtools", "hang")
     llm_server.enqueue(_tool_round(("c1", hang, {"seconds": 600})), text_script("You stopped it."))
     conv = services.conversations.create()
@@ -336,7 +329,7 @@ def test_a_large_result_is_truncated_for_the_model_and_kept_whole_in_the_databas
 ) -> None:
     services = mcp_services
     use_server(services, llm_server)
-    _configure(services, testtools=TEST_SERVER)
+    _configure(services, testtools=MCP_TEST_SERVER)
     services.chat.approval_mode = "all"
     llm_server.enqueue(
         _tool_round(("c1", tool_api_name("testtools", "big"), {"chars": 150_000})), text_script("ok")

@@ -19,9 +19,10 @@ from desktop_chat.ui.transcript.markdown import split_blocks
 from desktop_chat.ui.transcript.model import ROW_ROLE, TranscriptModel, TranscriptRow
 from desktop_chat.ui.transcript.view import TranscriptView
 from tests.helpers.llm_server import LLMServer, chunk, text_script, tool_call
+from tests.helpers.loop import run, until
 from tests.helpers.markdown_samples import answer, fill_conversation
-from tests.helpers.transcript_ui import hit_point, settle, until
-from tests.qt.conftest import run, use_server
+from tests.helpers.services import use_server
+from tests.helpers.transcript_ui import hit_point, settle
 
 
 class SlowTool:
