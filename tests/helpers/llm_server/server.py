@@ -96,7 +96,7 @@ _FAST_KEYS: Final = frozenset({"count", "rate", "text", "per_chunk", "done", "fi
 _MAX_HEAD: Final = 64 * 1024
 _MAX_BODY: Final = 64 * 1024 * 1024
 _FAST_MAX_BATCH: Final = 4096
-_REPO_ROOT: Final = Path(__file__).resolve().parents[2]
+_REPO_ROOT: Final = Path(__file__).resolve().parents[3]
 
 
 # ---------------------------------------------------------------------------------------------- builders
