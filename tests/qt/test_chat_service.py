@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any
 
 import pytest
 
@@ -13,7 +12,7 @@ from desktop_chat.domain import Response, ResponseStatus, Role, ToolStatus
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.chat import ChatError, ResponseUpdate
 from desktop_chat.settings import AUTO_TITLE, MAX_TOOL_ROUNDS
-from tests.helpers.llm_server import LLMServer, chunk, fast, text_script, tool_call, usage
+from tests.helpers.llm_server import LLMServer, chunk, fast, text_script, tool_call, tool_round, usage
 from tests.helpers.loop import run, until
 from tests.helpers.services import use_server
 
@@ -50,20 +49,11 @@ def test_send_streams_into_the_document_and_announces_after_commits(
     assert services.conversations.get(conv.id).title == "Hi!"
 
 
-def _tool_round(call_id: str, name: str, arguments: str) -> list[dict[str, Any]]:
-    return [
-        {"chunk": chunk(role="assistant", content=None)},
-        {"chunk": chunk(tool_calls=[tool_call(0, call_id, name, arguments)])},
-        {"chunk": chunk(finish_reason="tool_calls")},
-        {"done": True},
-    ]
-
-
 def test_tool_loop_runs_the_tool_records_it_and_continues_the_answer(
     aloop, services: AppServices, llm_server: LLMServer
 ) -> None:
     use_server(services, llm_server)
-    llm_server.enqueue(_tool_round("call_1", "current_datetime", '{"timezone": "UTC"}'))
+    llm_server.enqueue(tool_round(("call_1", "current_datetime", '{"timezone": "UTC"}')))
     llm_server.enqueue(text_script("It is noon in UTC.", pieces=3))
     conv = services.conversations.create()
     seen = []
@@ -108,7 +98,9 @@ def test_tool_loop_runs_the_tool_records_it_and_continues_the_answer(
 def test_tool_rounds_are_limited(aloop, services: AppServices, llm_server: LLMServer) -> None:
     services.settings.set(MAX_TOOL_ROUNDS, 1)
     use_server(services, llm_server)
-    llm_server.enqueue(_tool_round("a", "current_datetime", "{}"), _tool_round("b", "current_datetime", "{}"))
+    llm_server.enqueue(
+        tool_round(("a", "current_datetime", "{}")), tool_round(("b", "current_datetime", "{}"))
+    )
     conv = services.conversations.create()
     services.chat.send(conv.id, "loop forever")
     run(aloop, services.chat.wait(conv.id))

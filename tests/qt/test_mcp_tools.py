@@ -17,24 +17,12 @@ from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.chat import APPROVE_CONVERSATION, APPROVE_ONCE, CANCELLED_BY_USER, DECLINED, DENY
 from desktop_chat.settings import ALWAYS_ALLOWED_TOOLS, MCP_SERVERS
 from desktop_chat.tools.mcp_host import ServerState, load_mcp_config, parse_mcp_servers, tool_api_name
-from tests.helpers.llm_server import LLMServer, chunk, text_script, tool_call
+from tests.helpers.llm_server import LLMServer, text_script, tool_round
 from tests.helpers.loop import run
 from tests.helpers.services import MCP_TEST_SERVER, use_server
 
 ROOT = Path(__file__).resolve().parents[2]
 TIME_SERVER = {"command": sys.executable, "args": ["-m", "mcp_server_time", "--local-timezone", "UTC"]}
-
-
-def _tool_round(*calls: tuple[str, str, dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {"chunk": chunk(role="assistant", content=None)},
-        *(
-            {"chunk": chunk(tool_calls=[tool_call(i, call_id, name, json.dumps(args))])}
-            for i, (call_id, name, args) in enumerate(calls)
-        ),
-        {"chunk": chunk(finish_reason="tool_calls")},
-        {"done": True},
-    ]
 
 
 def _configure(services: AppServices, **servers: dict[str, Any]) -> None:
@@ -70,7 +58,7 @@ def test_a_model_calls_a_test_server_and_mcp_server_time_and_the_database_keeps_
     services.chat.approval_mode = "all"
     add, now = tool_api_name("testtools", "add"), tool_api_name("time", "get_current_time")
     llm_server.enqueue(
-        _tool_round(("c1", add, {"a": 2, "b": 40}), ("c2", now, {"timezone": "Asia/Tokyo"})),
+        tool_round(("c1", add, {"a": 2, "b": 40}), ("c2", now, {"timezone": "Asia/Tokyo"})),
         text_script("42, and it is morning in Tokyo."),
     )
     conv = services.conversations.create()
@@ -108,7 +96,7 @@ def test_a_hanging_tool_is_cut_off_at_its_timeout_and_marked_failed(
     _configure(services, testtools={**MCP_TEST_SERVER, "timeout": 1.5})
     services.chat.approval_mode = "all"
     llm_server.enqueue(
-        _tool_round(("c1", tool_api_name("testtools", "hang"), {"seconds": 600})), text_script("It hung.")
+        tool_round(("c1", tool_api_name("testtools", "hang"), {"seconds": 600})), text_script("It hung.")
     )
     conv = services.conversations.create()
     started = time.monotonic()
@@ -130,8 +118,8 @@ def test_a_server_that_crashes_mid_call_fails_the_call_with_its_stderr_and_comes
     services.chat.approval_mode = "all"
     crash, echo = tool_api_name("testtools", "crash"), tool_api_name("testtools", "echo")
     llm_server.enqueue(
-        _tool_round(("c1", crash, {"message": "disk on fire"})),
-        _tool_round(("c2", echo, {"text": "still here"})),
+        tool_round(("c1", crash, {"message": "disk on fire"})),
+        tool_round(("c2", echo, {"text": "still here"})),
         text_script("Recovered."),
     )
     conv = services.conversations.create()
@@ -150,7 +138,7 @@ def test_quitting_leaves_no_server_process(aloop, services: AppServices, llm_ser
     use_server(services, llm_server)
     _configure(services, testtools=MCP_TEST_SERVER, time=TIME_SERVER)
     services.chat.approval_mode = "all"
-    llm_server.enqueue(_tool_round(("c1", tool_api_name("testtools", "pid"), {})), text_script("ok"))
+    llm_server.enqueue(tool_round(("c1", tool_api_name("testtools", "pid"), {})), text_script("ok"))
     conv = services.conversations.create()
     services.chat.send(conv.id, "Your pid?")
     run(aloop, services.chat.wait(conv.id), timeout=60)
@@ -202,9 +190,9 @@ def test_approval_denial_and_allow_for_this_conversation(
     _configure(services, testtools=MCP_TEST_SERVER)
     echo = tool_api_name("testtools", "echo")
     llm_server.enqueue(
-        _tool_round(("c1", echo, {"text": "first"})),
-        _tool_round(("c2", echo, {"text": "second"})),
-        _tool_round(("c3", echo, {"text": "third"})),
+        tool_round(("c1", echo, {"text": "first"})),
+        tool_round(("c2", echo, {"text": "second"})),
+        tool_round(("c3", echo, {"text": "third"})),
         text_script("done"),
     )
     asked: list[object] = []
@@ -248,7 +236,7 @@ def test_cancelling_a_running_tool_tells_the_model_and_the_answer_goes_on(
     use_server(services, llm_server)
     _configure(services, testtools=MCP_TEST_SERVER)
     hang = tool_api_name("testtools", "hang")
-    llm_server.enqueue(_tool_round(("c1", hang, {"seconds": 600})), text_script("You stopped it."))
+    llm_server.enqueue(tool_round(("c1", hang, {"seconds": 600})), text_script("You stopped it."))
     conv = services.conversations.create()
     services.chat.send(conv.id, "Hang")
 
@@ -332,7 +320,7 @@ def test_a_large_result_is_truncated_for_the_model_and_kept_whole_in_the_databas
     _configure(services, testtools=MCP_TEST_SERVER)
     services.chat.approval_mode = "all"
     llm_server.enqueue(
-        _tool_round(("c1", tool_api_name("testtools", "big"), {"chars": 150_000})), text_script("ok")
+        tool_round(("c1", tool_api_name("testtools", "big"), {"chars": 150_000})), text_script("ok")
     )
     conv = services.conversations.create()
     services.chat.send(conv.id, "Big result")
@@ -376,7 +364,7 @@ def test_a_streamable_http_server_is_called_through_the_chat_service(
         )
         services.chat.approval_mode = "all"
         llm_server.enqueue(
-            _tool_round(("c1", tool_api_name("web", "add"), {"a": 1.5, "b": 2})), text_script("3.5 it is.")
+            tool_round(("c1", tool_api_name("web", "add"), {"a": 1.5, "b": 2})), text_script("3.5 it is.")
         )
         conv = services.conversations.create()
         services.chat.send(conv.id, "Add over HTTP")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +16,7 @@ from desktop_chat.services.chat import CANCELLED_BY_USER, DECLINED
 from desktop_chat.settings import MCP_SERVERS
 from desktop_chat.ui.main_window import MainWindow
 from desktop_chat.ui.transcript.delegate import TranscriptDelegate
-from tests.helpers.llm_server import LLMServer, chunk, text_script, tool_call
+from tests.helpers.llm_server import LLMServer, text_script, tool_round
 from tests.helpers.loop import run, until
 from tests.helpers.services import MCP_TEST_SERVER, use_server
 
@@ -30,12 +29,7 @@ HANG = "testtools__hang"
 
 
 def _tool_round(call_id: str, name: str, args: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {"chunk": chunk(role="assistant", content="Let me check. ")},
-        {"chunk": chunk(tool_calls=[tool_call(0, call_id, name, json.dumps(args))])},
-        {"chunk": chunk(finish_reason="tool_calls")},
-        {"done": True},
-    ]
+    return tool_round((call_id, name, args), content="Let me check. ")
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from desktop_chat.ui.transcript.layout import tool_status_text
 from desktop_chat.ui.transcript.markdown import split_blocks
 from desktop_chat.ui.transcript.model import ROW_ROLE, TranscriptModel, TranscriptRow
 from desktop_chat.ui.transcript.view import TranscriptView
-from tests.helpers.llm_server import LLMServer, chunk, text_script, tool_call
+from tests.helpers.llm_server import LLMServer, chunk, text_script, tool_round
 from tests.helpers.loop import run, until
 from tests.helpers.markdown_samples import answer, fill_conversation
 from tests.helpers.services import use_server
@@ -38,12 +38,7 @@ class SlowTool:
 
 
 def _tool_round(call_id: str, name: str, arguments: str) -> list[dict[str, Any]]:
-    return [
-        {"chunk": chunk(role="assistant", content="Let me look that up.")},
-        {"chunk": chunk(tool_calls=[tool_call(0, call_id, name, arguments)])},
-        {"chunk": chunk(finish_reason="tool_calls")},
-        {"done": True},
-    ]
+    return tool_round((call_id, name, arguments), content="Let me look that up.")
 
 
 def _paced(text: str, per_delta: int = 20, pause: float = 0.004) -> list[dict[str, Any]]:
