@@ -1,0 +1,59 @@
+"""Builders for the shapes' lines: SSE events of chunks made with the test server's chunk builder
+(tests/helpers/llm_server/chunks.py), here as captured from OpenAI (its id, timestamp and fingerprint)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.helpers.llm_server.chunks import choice, dumps, envelope, tool_call
+
+__all__ = ["DONE", "TIME_ARGS", "WEATHER_ARGS", "chunk", "dumps", "split", "sse", "texts", "tool_call"]
+
+DONE = ["data: [DONE]", ""]
+WEATHER_ARGS = '{"location":"Paris, France","unit":"celsius"}'
+TIME_ARGS = '{"timezone":"Europe/Paris"}'
+
+
+def sse(obj: object, *, ascii_only: bool = False) -> list[str]:
+    """One `data:` event and its blank line."""
+    return [f"data: {dumps(obj, ascii_only=ascii_only)}", ""]
+
+
+def chunk(
+    delta: dict[str, Any] | None,
+    finish: str | None = None,
+    *,
+    model: str = "gpt-4o-2024-08-06",
+    cid: str = "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT",
+    choice_extra: dict[str, Any] | None = None,
+    system_fingerprint: str = "fp_eb9dce56a8",
+    **top: Any,
+) -> dict[str, Any]:
+    """An OpenAI-style chat.completion.chunk with one choice (index 0), then the `top` fields."""
+    return envelope(
+        [choice(delta, finish, **(choice_extra or {}))],
+        model=model,
+        chunk_id=cid,
+        created=1741569952,
+        fingerprint=system_fingerprint,
+        **top,
+    )
+
+
+def texts(pieces: list[str], **kwargs: Any) -> list[str]:
+    """One content chunk's event per piece."""
+    lines: list[str] = []
+    for piece in pieces:
+        lines += sse(chunk({"content": piece}, **kwargs))
+    return lines
+
+
+def split(text: str, sizes: list[int]) -> list[str]:
+    """Cut text into pieces of the given sizes (the rest is the last piece)."""
+    pieces: list[str] = []
+    for size in sizes:
+        pieces.append(text[:size])
+        text = text[size:]
+    if text:
+        pieces.append(text)
+    return pieces
