@@ -3,11 +3,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from tests.helpers.llm_server.chunks import choice, dumps, envelope, tool_call
 
-__all__ = ["DONE", "TIME_ARGS", "WEATHER_ARGS", "chunk", "dumps", "split", "sse", "texts", "tool_call"]
+__all__ = [
+    "DONE",
+    "TIME_ARGS",
+    "WEATHER_ARGS",
+    "chunk",
+    "dumps",
+    "each",
+    "split",
+    "sse",
+    "texts",
+    "tool_call",
+    "usage_only",
+]
 
 DONE = ["data: [DONE]", ""]
 WEATHER_ARGS = '{"location":"Paris, France","unit":"celsius"}'
@@ -40,12 +53,22 @@ def chunk(
     )
 
 
+def usage_only(usage: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """The chunk that reports usage: `choices` [] and the usage (`kwargs` as for `chunk`)."""
+    out = chunk(None, **kwargs)
+    out["choices"] = []
+    out["usage"] = usage
+    return out
+
+
+def each(pieces: Iterable[str], make: Callable[[str], object]) -> list[str]:
+    """The events of `make(piece)` for each piece, in order."""
+    return [line for piece in pieces for line in sse(make(piece))]
+
+
 def texts(pieces: list[str], **kwargs: Any) -> list[str]:
     """One content chunk's event per piece."""
-    lines: list[str] = []
-    for piece in pieces:
-        lines += sse(chunk({"content": piece}, **kwargs))
-    return lines
+    return each(pieces, lambda piece: chunk({"content": piece}, **kwargs))
 
 
 def split(text: str, sizes: list[int]) -> list[str]:

@@ -3,10 +3,24 @@ Groq, Azure, Together, LiteLLM and other proxies."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from desktop_chat.domain import Usage
 from desktop_chat.llm.errors import ProviderStreamError
-from tests.helpers.shapes.build import DONE, TIME_ARGS, WEATHER_ARGS, chunk, sse, texts, tool_call
+from tests.helpers.shapes.build import (
+    DONE,
+    TIME_ARGS,
+    WEATHER_ARGS,
+    chunk,
+    each,
+    sse,
+    texts,
+    tool_call,
+    usage_only,
+)
 from tests.helpers.shapes.model import Shape
+
+_openrouter_r1 = partial(chunk, model="deepseek/deepseek-r1", cid="gen-1741569952-abc", provider="Together")
 
 SHAPES: list[Shape] = [
     Shape(
@@ -233,64 +247,43 @@ SHAPES: list[Shape] = [
             "",
             ": OPENROUTER PROCESSING",
             "",
-            *[
-                line
-                for piece in ["The user wants", " a haiku."]
-                for line in sse(
-                    chunk(
-                        {
-                            "role": "assistant",
-                            "content": "",
-                            "reasoning": piece,
-                            "reasoning_details": [
-                                {"type": "reasoning.text", "text": piece, "format": "unknown", "index": 0}
-                            ],
-                        },
-                        model="deepseek/deepseek-r1",
-                        cid="gen-1741569952-abc",
-                        provider="Together",
-                        choice_extra={"native_finish_reason": None},
-                    )
-                )
-            ],
+            *each(
+                ["The user wants", " a haiku."],
+                lambda piece: _openrouter_r1(
+                    {
+                        "role": "assistant",
+                        "content": "",
+                        "reasoning": piece,
+                        "reasoning_details": [
+                            {"type": "reasoning.text", "text": piece, "format": "unknown", "index": 0}
+                        ],
+                    },
+                    choice_extra={"native_finish_reason": None},
+                ),
+            ),
+            *sse(_openrouter_r1({"role": "assistant", "content": "Autumn moonlight—", "reasoning": None})),
             *sse(
-                chunk(
-                    {"role": "assistant", "content": "Autumn moonlight—", "reasoning": None},
-                    model="deepseek/deepseek-r1",
-                    cid="gen-1741569952-abc",
-                    provider="Together",
-                )
+                _openrouter_r1({"role": "assistant", "content": "\na worm digs silently", "reasoning": None})
             ),
             *sse(
-                chunk(
-                    {"role": "assistant", "content": "\na worm digs silently", "reasoning": None},
-                    model="deepseek/deepseek-r1",
-                    cid="gen-1741569952-abc",
-                    provider="Together",
-                )
-            ),
-            *sse(
-                chunk(
+                _openrouter_r1(
                     {"role": "assistant", "content": ""},
                     "stop",
-                    model="deepseek/deepseek-r1",
-                    cid="gen-1741569952-abc",
-                    provider="Together",
                     choice_extra={"native_finish_reason": "stop"},
                 )
             ),
             *sse(
-                {
-                    **chunk(None, model="deepseek/deepseek-r1", cid="gen-1741569952-abc"),
-                    "choices": [],
-                    "usage": {
+                usage_only(
+                    {
                         "prompt_tokens": 9,
                         "completion_tokens": 40,
                         "total_tokens": 49,
                         "cost": 0.0000958,
                         "completion_tokens_details": {"reasoning_tokens": 28},
                     },
-                }
+                    model="deepseek/deepseek-r1",
+                    cid="gen-1741569952-abc",
+                )
             ),
             *DONE,
         ],

@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 from desktop_chat.domain import Usage
 from desktop_chat.llm.errors import ProviderStreamError, StreamCutError
-from tests.helpers.shapes.build import DONE, WEATHER_ARGS, chunk, split, sse, texts, tool_call
+from tests.helpers.shapes.build import (
+    DONE,
+    WEATHER_ARGS,
+    chunk,
+    each,
+    split,
+    sse,
+    texts,
+    tool_call,
+    usage_only,
+)
 from tests.helpers.shapes.model import Shape
+
+_ollama_coder = partial(chunk, model="qwen2.5-coder:7b", cid="chatcmpl-18", system_fingerprint="fp_ollama")
+_ollama_qwen3 = partial(chunk, model="qwen3:8b", cid="chatcmpl-420", system_fingerprint="fp_ollama")
+
+
+def _llamacpp(delta: dict[str, Any], *finish: str | None, **top: Any) -> dict[str, Any]:
+    """llama.cpp's smallest chunk: no id, model or logprobs; `finish_reason` first when given."""
+    first = {"finish_reason": finish[0]} if finish else {}
+    return {"choices": [{**first, "index": 0, "delta": delta}], "object": "chat.completion.chunk", **top}
+
 
 SHAPES: list[Shape] = [
     Shape(
@@ -14,44 +37,30 @@ SHAPES: list[Shape] = [
         "call with index 0 but its own id (ollama#15457), finish tool_calls, usage chunk with choices []",
         lines=[
             *sse(
-                chunk(
+                _ollama_coder(
                     {
                         "role": "assistant",
                         "content": "",
                         "tool_calls": [tool_call(0, "call_wteop8bt", "run_command", '{"command":"ls"}')],
-                    },
-                    model="qwen2.5-coder:7b",
-                    cid="chatcmpl-18",
-                    system_fingerprint="fp_ollama",
+                    }
                 )
             ),
             *sse(
-                chunk(
+                _ollama_coder(
                     {
                         "role": "assistant",
                         "content": "",
                         "tool_calls": [tool_call(0, "call_rk2xye1l", "run_command", '{"command":"ls -l"}')],
-                    },
-                    model="qwen2.5-coder:7b",
-                    cid="chatcmpl-18",
-                    system_fingerprint="fp_ollama",
+                    }
                 )
             ),
+            *sse(_ollama_coder({"role": "assistant", "content": ""}, "tool_calls")),
             *sse(
-                chunk(
-                    {"role": "assistant", "content": ""},
-                    "tool_calls",
+                usage_only(
+                    {"prompt_tokens": 120, "completion_tokens": 38, "total_tokens": 158},
                     model="qwen2.5-coder:7b",
                     cid="chatcmpl-18",
-                    system_fingerprint="fp_ollama",
                 )
-            ),
-            *sse(
-                {
-                    **chunk(None, model="qwen2.5-coder:7b", cid="chatcmpl-18"),
-                    "choices": [],
-                    "usage": {"prompt_tokens": 120, "completion_tokens": 38, "total_tokens": 158},
-                }
             ),
             *DONE,
         ],
@@ -79,28 +88,14 @@ SHAPES: list[Shape] = [
                     "object": "chat.completion.chunk",
                 }
             ),
-            *[
-                line
-                for piece in ["User wrote", ' "test". Respond', " politely."]
-                for line in sse(
-                    {
-                        "choices": [
-                            {"finish_reason": None, "index": 0, "delta": {"reasoning_content": piece}}
-                        ],
-                        "object": "chat.completion.chunk",
-                    }
-                )
-            ],
-            *[
-                line
-                for piece in ["Hello!", " 👋 How can I", " assist you today?"]
-                for line in sse(
-                    {
-                        "choices": [{"finish_reason": None, "index": 0, "delta": {"content": piece}}],
-                        "object": "chat.completion.chunk",
-                    }
-                )
-            ],
+            *each(
+                ["User wrote", ' "test". Respond', " politely."],
+                lambda piece: _llamacpp({"reasoning_content": piece}, None),
+            ),
+            *each(
+                ["Hello!", " 👋 How can I", " assist you today?"],
+                lambda piece: _llamacpp({"content": piece}, None),
+            ),
             *sse(
                 {
                     "choices": [{"finish_reason": "stop", "index": 0, "delta": {}}],
@@ -130,21 +125,14 @@ SHAPES: list[Shape] = [
         source="llama.cpp server builds that send timings but no usage object: timings prompt_n/predicted_n "
         "stand in for usage",
         lines=[
+            *sse(_llamacpp({"role": "assistant", "content": None})),
+            *sse(_llamacpp({"content": "Four."})),
             *sse(
-                {
-                    "choices": [{"index": 0, "delta": {"role": "assistant", "content": None}}],
-                    "object": "chat.completion.chunk",
-                }
-            ),
-            *sse(
-                {"choices": [{"index": 0, "delta": {"content": "Four."}}], "object": "chat.completion.chunk"}
-            ),
-            *sse(
-                {
-                    "choices": [{"finish_reason": "stop", "index": 0, "delta": {}}],
-                    "object": "chat.completion.chunk",
-                    "timings": {"prompt_n": 12, "prompt_ms": 40.1, "predicted_n": 3, "predicted_ms": 30.5},
-                }
+                _llamacpp(
+                    {},
+                    "stop",
+                    timings={"prompt_n": 12, "prompt_ms": 40.1, "predicted_n": 3, "predicted_ms": 30.5},
+                )
             ),
             *DONE,
         ],
@@ -157,43 +145,17 @@ SHAPES: list[Shape] = [
         source="llama.cpp server tool call diffs: id/name with arguments '' first, then argument pieces "
         "keyed by index only (tools/server chat diffs)",
         lines=[
+            *sse(_llamacpp({"role": "assistant", "content": None})),
             *sse(
-                {
-                    "choices": [{"index": 0, "delta": {"role": "assistant", "content": None}}],
-                    "object": "chat.completion.chunk",
-                }
-            ),
-            *sse(
-                {
-                    "choices": [
-                        {
-                            "index": 0,
-                            "delta": {
-                                "tool_calls": [
-                                    tool_call(0, "rjKq8FvyyRsa0UPCpGKAhOSi0Ga6B8iH", "get_weather", "")
-                                ]
-                            },
-                        }
-                    ],
-                    "object": "chat.completion.chunk",
-                }
-            ),
-            *[
-                line
-                for piece in split(WEATHER_ARGS, [13, 14])
-                for line in sse(
-                    {
-                        "choices": [{"index": 0, "delta": {"tool_calls": [tool_call(0, arguments=piece)]}}],
-                        "object": "chat.completion.chunk",
-                    }
+                _llamacpp(
+                    {"tool_calls": [tool_call(0, "rjKq8FvyyRsa0UPCpGKAhOSi0Ga6B8iH", "get_weather", "")]}
                 )
-            ],
-            *sse(
-                {
-                    "choices": [{"finish_reason": "tool_calls", "index": 0, "delta": {}}],
-                    "object": "chat.completion.chunk",
-                }
             ),
+            *each(
+                split(WEATHER_ARGS, [13, 14]),
+                lambda piece: _llamacpp({"tool_calls": [tool_call(0, arguments=piece)]}),
+            ),
+            *sse(_llamacpp({}, "tool_calls")),
             *DONE,
         ],
         expected_tool_calls=[("rjKq8FvyyRsa0UPCpGKAhOSi0Ga6B8iH", "get_weather", WEATHER_ARGS)],
@@ -204,18 +166,8 @@ SHAPES: list[Shape] = [
         source="llama.cpp server sends a stream error as an `error:` SSE field, then data: [DONE] "
         '(tools/server/server.cpp: server_sent_event(sink, "error", ...))',
         lines=[
-            *sse(
-                {
-                    "choices": [{"index": 0, "delta": {"content": "Partial"}}],
-                    "object": "chat.completion.chunk",
-                }
-            ),
-            *sse(
-                {
-                    "choices": [{"index": 0, "delta": {"content": " answer"}}],
-                    "object": "chat.completion.chunk",
-                }
-            ),
+            *sse(_llamacpp({"content": "Partial"})),
+            *sse(_llamacpp({"content": " answer"})),
             'error: {"code":500,"message":"llama_decode failed: out of memory","type":"server_error"}',
             "",
             *DONE,
@@ -228,45 +180,21 @@ SHAPES: list[Shape] = [
         source="Ollama openai.go: `reasoning` (from message.thinking), role and content '' on every delta, "
         "usage chunk with choices [] when include_usage",
         lines=[
-            *[
-                line
-                for piece in ["Let me", " think."]
-                for line in sse(
-                    chunk(
-                        {"role": "assistant", "content": "", "reasoning": piece},
-                        model="qwen3:8b",
-                        cid="chatcmpl-420",
-                        system_fingerprint="fp_ollama",
-                    )
-                )
-            ],
-            *[
-                line
-                for piece in ["Hi", " there."]
-                for line in sse(
-                    chunk(
-                        {"role": "assistant", "content": piece},
-                        model="qwen3:8b",
-                        cid="chatcmpl-420",
-                        system_fingerprint="fp_ollama",
-                    )
-                )
-            ],
+            *each(
+                ["Let me", " think."],
+                lambda piece: _ollama_qwen3({"role": "assistant", "content": "", "reasoning": piece}),
+            ),
+            *each(
+                ["Hi", " there."],
+                lambda piece: _ollama_qwen3({"role": "assistant", "content": piece}),
+            ),
+            *sse(_ollama_qwen3({"role": "assistant", "content": ""}, "stop")),
             *sse(
-                chunk(
-                    {"role": "assistant", "content": ""},
-                    "stop",
+                usage_only(
+                    {"prompt_tokens": 11, "completion_tokens": 9, "total_tokens": 20},
                     model="qwen3:8b",
                     cid="chatcmpl-420",
-                    system_fingerprint="fp_ollama",
                 )
-            ),
-            *sse(
-                {
-                    **chunk(None, model="qwen3:8b", cid="chatcmpl-420"),
-                    "choices": [],
-                    "usage": {"prompt_tokens": 11, "completion_tokens": 9, "total_tokens": 20},
-                }
             ),
             *DONE,
         ],
@@ -281,13 +209,10 @@ SHAPES: list[Shape] = [
         "(vLLM reasoning outputs docs)",
         lines=[
             *sse(chunk({"role": "assistant", "content": ""}, model="Qwen/Qwen3-8B")),
-            *[
-                line
-                for piece in ["Short", " thought."]
-                for line in sse(
-                    chunk({"reasoning": piece, "reasoning_content": piece}, model="Qwen/Qwen3-8B")
-                )
-            ],
+            *each(
+                ["Short", " thought."],
+                lambda piece: chunk({"reasoning": piece, "reasoning_content": piece}, model="Qwen/Qwen3-8B"),
+            ),
             *texts(["Answer."], model="Qwen/Qwen3-8B"),
             *sse(chunk({"content": ""}, "stop", model="Qwen/Qwen3-8B")),
             *DONE,
@@ -331,11 +256,10 @@ SHAPES: list[Shape] = [
                 )
             ),
             *sse(
-                {
-                    **chunk(None, model="meta-llama/Llama-3.1-8B-Instruct"),
-                    "choices": [],
-                    "usage": {"prompt_tokens": 21, "total_tokens": 24, "completion_tokens": 3},
-                }
+                usage_only(
+                    {"prompt_tokens": 21, "total_tokens": 24, "completion_tokens": 3},
+                    model="meta-llama/Llama-3.1-8B-Instruct",
+                )
             ),
             *DONE,
         ],

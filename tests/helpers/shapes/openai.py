@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from desktop_chat.domain import Usage
 from desktop_chat.llm.errors import ProviderStreamError
-from tests.helpers.shapes.build import DONE, TIME_ARGS, WEATHER_ARGS, chunk, split, sse, texts, tool_call
+from tests.helpers.shapes.build import (
+    DONE,
+    TIME_ARGS,
+    WEATHER_ARGS,
+    chunk,
+    each,
+    split,
+    sse,
+    texts,
+    tool_call,
+    usage_only,
+)
 from tests.helpers.shapes.model import Shape
 
 _OPENAI_USAGE = {
@@ -33,7 +44,7 @@ SHAPES: list[Shape] = [
             *sse(chunk({"content": "! How"}, usage=None)),
             *sse(chunk({"content": " can I help?"}, usage=None)),
             *sse(chunk({}, "stop", usage=None)),
-            *sse({**chunk(None), "choices": [], "usage": _OPENAI_USAGE}),
+            *sse(usage_only(_OPENAI_USAGE)),
             *DONE,
         ],
         expected_text="Hello! How can I help?",
@@ -55,11 +66,10 @@ SHAPES: list[Shape] = [
                     }
                 )
             ),
-            *[
-                line
-                for piece in split(WEATHER_ARGS, [2, 8, 3, 1, 10, 4, 4])
-                for line in sse(chunk({"tool_calls": [tool_call(0, arguments=piece)]}))
-            ],
+            *each(
+                split(WEATHER_ARGS, [2, 8, 3, 1, 10, 4, 4]),
+                lambda piece: chunk({"tool_calls": [tool_call(0, arguments=piece)]}),
+            ),
             *sse(chunk({}, "tool_calls")),
             *DONE,
         ],
@@ -99,11 +109,10 @@ SHAPES: list[Shape] = [
                     model="gpt-3.5-turbo-0613",
                 )
             ),
-            *[
-                line
-                for piece in split(WEATHER_ARGS, [5, 12, 9])
-                for line in sse(chunk({"function_call": {"arguments": piece}}, model="gpt-3.5-turbo-0613"))
-            ],
+            *each(
+                split(WEATHER_ARGS, [5, 12, 9]),
+                lambda piece: chunk({"function_call": {"arguments": piece}}, model="gpt-3.5-turbo-0613"),
+            ),
             *sse(chunk({}, "function_call", model="gpt-3.5-turbo-0613")),
             *DONE,
         ],

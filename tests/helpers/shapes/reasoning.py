@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from desktop_chat.domain import Usage
-from tests.helpers.shapes.build import DONE, chunk, sse, texts
+from tests.helpers.shapes.build import DONE, chunk, each, sse, texts
 from tests.helpers.shapes.model import Shape
+
+_magistral = partial(chunk, model="magistral-medium-2509", cid="c3c77283")
+_reasoner = partial(chunk, model="deepseek-reasoner", cid="3a8e1f2c")
 
 SHAPES: list[Shape] = [
     Shape(
@@ -15,46 +20,21 @@ SHAPES: list[Shape] = [
         lines=[
             ": keep-alive",
             "",
-            *sse(
-                chunk(
-                    {"role": "assistant", "content": None, "reasoning_content": ""},
-                    model="deepseek-reasoner",
-                    cid="3a8e1f2c",
-                    usage=None,
-                )
+            *sse(_reasoner({"role": "assistant", "content": None, "reasoning_content": ""}, usage=None)),
+            *each(
+                ["Okay, the user", " asks 9.11 vs 9.8.", " 9.8 is larger."],
+                lambda piece: _reasoner({"content": None, "reasoning_content": piece}, usage=None),
             ),
-            *[
-                line
-                for piece in ["Okay, the user", " asks 9.11 vs 9.8.", " 9.8 is larger."]
-                for line in sse(
-                    chunk(
-                        {"content": None, "reasoning_content": piece},
-                        model="deepseek-reasoner",
-                        cid="3a8e1f2c",
-                        usage=None,
-                    )
-                )
-            ],
             ": keep-alive",
             "",
-            *[
-                line
-                for piece in ["9.8 is", " greater than 9.11."]
-                for line in sse(
-                    chunk(
-                        {"content": piece, "reasoning_content": None},
-                        model="deepseek-reasoner",
-                        cid="3a8e1f2c",
-                        usage=None,
-                    )
-                )
-            ],
+            *each(
+                ["9.8 is", " greater than 9.11."],
+                lambda piece: _reasoner({"content": piece, "reasoning_content": None}, usage=None),
+            ),
             *sse(
-                chunk(
+                _reasoner(
                     {"content": "", "reasoning_content": None},
                     "stop",
-                    model="deepseek-reasoner",
-                    cid="3a8e1f2c",
                     usage={
                         "prompt_tokens": 18,
                         "completion_tokens": 45,
@@ -144,32 +124,19 @@ SHAPES: list[Shape] = [
         source="Mistral Magistral: delta.content as a list of parts, thinking parts (with text sub-parts) "
         "then text parts (litellm#16272, vercel/ai#8072)",
         lines=[
-            *sse(chunk({"role": "assistant", "content": ""}, model="magistral-medium-2509", cid="c3c77283")),
-            *[
-                line
-                for piece in ["Okay, it", "'s a greeting."]
-                for line in sse(
-                    chunk(
-                        {"content": [{"type": "thinking", "thinking": [{"type": "text", "text": piece}]}]},
-                        model="magistral-medium-2509",
-                        cid="c3c77283",
-                    )
-                )
-            ],
-            *sse(
-                chunk(
-                    {"content": [{"type": "text", "text": "Hello"}]},
-                    model="magistral-medium-2509",
-                    cid="c3c77283",
-                )
+            *sse(_magistral({"role": "assistant", "content": ""})),
+            *each(
+                ["Okay, it", "'s a greeting."],
+                lambda piece: _magistral(
+                    {"content": [{"type": "thinking", "thinking": [{"type": "text", "text": piece}]}]}
+                ),
             ),
-            *sse(chunk({"content": "! How can I help?"}, model="magistral-medium-2509", cid="c3c77283")),
+            *sse(_magistral({"content": [{"type": "text", "text": "Hello"}]})),
+            *sse(_magistral({"content": "! How can I help?"})),
             *sse(
-                chunk(
+                _magistral(
                     {"content": ""},
                     "stop",
-                    model="magistral-medium-2509",
-                    cid="c3c77283",
                     usage={"prompt_tokens": 5, "total_tokens": 40, "completion_tokens": 35},
                 )
             ),
