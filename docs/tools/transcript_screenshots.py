@@ -1,6 +1,6 @@
 """Screenshots of the transcript in the real window, against the local test server (demo only).
 
-    xvfb-run -a -s "-screen 0 1280x900x24" python -m tests.helpers.transcript_screenshots OUT_DIR [--dark]
+    xvfb-run -a -s "-screen 0 1280x900x24" python -m docs.tools.transcript_screenshots OUT_DIR [--dark]
 
 Writes `conversation-code-table-tool.png` (a finished answer with a tool call, code and a table) and
 `stream-running-tool.png` (an answer streaming, its tool still running). The slow tool registered here is

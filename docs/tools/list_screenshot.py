@@ -1,6 +1,6 @@
 """Screenshot of the conversation list: ~30 conversations across days, two pinned, one streaming.
 
-    xvfb-run -a -s "-screen 0 1100x745x24" python -m tests.helpers.list_screenshot OUT.png [--filter TEXT]
+    xvfb-run -a -s "-screen 0 1100x745x24" python -m docs.tools.list_screenshot OUT.png [--filter TEXT]
 
 The window is the real MainWindow over a throw-away data dir; the streaming dots are switched on for one
 conversation directly on the list model (as `ChatService.stream_started` does).

@@ -1,6 +1,6 @@
 """Screenshots of MCP tools in the real window, against the local test server (demo only).
 
-    xvfb-run -a -s "-screen 0 1280x900x24" python -m tests.helpers.tool_screenshots OUT_DIR
+    xvfb-run -a -s "-screen 0 1280x900x24" python -m docs.tools.tool_screenshots OUT_DIR
 
 Writes `approval-prompt.png` (a call of the published `mcp-server-time` waiting for the person, its full
 arguments shown) and `mcp-tool-running.png` (a call of the test MCP server running, with its elapsed time

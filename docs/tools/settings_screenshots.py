@@ -2,7 +2,7 @@
 
     xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \\
         bash -c 'printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null; \\
-                 python -m tests.helpers.settings_screenshots docs/screenshots'
+                 python -m docs.tools.settings_screenshots docs/screenshots'
 
 Writes `settings.png` (the Providers page with two profiles, the selected one with a key saved in the
 keychain; a Secret Service must be running, as above), `first-run-welcome.png` (the welcome with a local
@@ -36,7 +36,7 @@ from desktop_chat.ui.common.theme import ThemeManager
 from desktop_chat.ui.main_window import MainWindow
 from desktop_chat.ui.settings.dialog import SettingsDialog
 from desktop_chat.ui.welcome import WelcomeDialog
-from tests.helpers.demo_history import fill
+from docs.tools.demo_history import fill
 from tests.helpers.llm_server import LLMServer
 from tests.helpers.loop import until
 

@@ -1,6 +1,6 @@
 """A screenshot of Search everything (Ctrl+K) over a small demo history (demo only).
 
-xvfb-run -a -s "-screen 0 1280x900x24" python -m tests.helpers.search_screenshot OUT.png
+xvfb-run -a -s "-screen 0 1280x900x24" python -m docs.tools.search_screenshot OUT.png
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def main() -> int:
     from desktop_chat.storage import open_store
     from desktop_chat.ui.main_window import MainWindow
     from desktop_chat.ui.search.panel import SearchPanel
-    from tests.helpers.demo_history import fill
+    from docs.tools.demo_history import fill
 
     with tempfile.TemporaryDirectory(prefix="search-shot-") as tmp:
         data = Path(tmp)
