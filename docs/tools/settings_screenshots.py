@@ -21,7 +21,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import qasync
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QWidget
@@ -37,6 +36,7 @@ from desktop_chat.ui.main_window import MainWindow
 from desktop_chat.ui.settings.dialog import SettingsDialog
 from desktop_chat.ui.welcome import WelcomeDialog
 from docs.tools.demo_history import fill
+from docs.tools.demo_window import run_shots
 from tests.helpers.llm_server import LLMServer
 from tests.helpers.loop import until
 
@@ -124,6 +124,8 @@ async def _shoot_tools(out: Path, root: Path) -> None:
 
 async def shoot(out: Path, root: Path, app: QApplication) -> None:
     """Take the screenshots."""
+    app.setApplicationDisplayName("Desktop Chat")
+    app.setQuitOnLastWindowClosed(False)
     await _shoot_tools(out, root)
 
     # Settings: two profiles, the one with a saved key selected.
@@ -190,15 +192,8 @@ def main() -> int:
     parser.add_argument("out", type=Path, help="directory for the PNG files")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setApplicationDisplayName("Desktop Chat")
-    app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    with tempfile.TemporaryDirectory(prefix="desktop_chat-shots-") as tmp, loop:
-        loop.run_until_complete(shoot(args.out, Path(tmp), app))
-    return 0
+    with tempfile.TemporaryDirectory(prefix="desktop_chat-shots-") as tmp:
+        return run_shots(lambda app: shoot(args.out, Path(tmp), app))
 
 
 if __name__ == "__main__":

@@ -11,88 +11,38 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
-os.environ.setdefault("QT_API", "pyside6")
-if not os.environ.get("DISPLAY"):
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-from PySide6.QtWidgets import QApplication
-
-from tests.helpers.llm_server import LLMServer, chunk, text_script, tool_call
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _tool_round(text: str, call_id: str, name: str, arguments: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {"chunk": chunk(role="assistant", content=text)},
-        {"chunk": chunk(tool_calls=[tool_call(0, call_id, name, json.dumps(arguments))])},
-        {"chunk": chunk(finish_reason="tool_calls")},
-        {"done": True},
-    ]
+from docs.tools.demo_window import chat_services, chat_window, close, run_shots, send
+from tests.helpers.llm_server import text_script, tool_round
+from tests.helpers.services import MCP_TEST_SERVER
 
 
 async def _shoot(out: Path, data: Path) -> None:
-    from desktop_chat.app import prepare_for_streaming
-    from desktop_chat.secrets import SecretStore
-    from desktop_chat.services.app_services import AppServices
-    from desktop_chat.settings import ALWAYS_ALLOWED_TOOLS, AUTO_TITLE, MCP_SERVERS, Settings
-    from desktop_chat.storage import open_store
-    from desktop_chat.ui.common.theme import ThemeManager
-    from desktop_chat.ui.main_window import MainWindow
+    from desktop_chat.settings import ALWAYS_ALLOWED_TOOLS, MCP_SERVERS
 
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    store = open_store(data / "demo.sqlite3")
-    settings = Settings(data / "settings.json")
-    settings.set(AUTO_TITLE, False)
-    settings.set(
-        MCP_SERVERS,
-        {
-            "time": {"command": sys.executable, "args": ["-m", "mcp_server_time", "--local-timezone", "UTC"]},
-            "files": {
-                "command": sys.executable,
-                "args": ["-m", "tests.helpers.mcp_test_server"],
-                "cwd": str(ROOT),
-            },
-        },
+    time_server = {"command": sys.executable, "args": ["-m", "mcp_server_time", "--local-timezone", "UTC"]}
+    services, server = chat_services(
+        data,
+        "qwen3:14b",
+        [
+            (MCP_SERVERS, {"time": time_server, "files": MCP_TEST_SERVER}),
+            (ALWAYS_ALLOWED_TOOLS, ["files__hang"]),
+        ],
     )
-    settings.set(ALWAYS_ALLOWED_TOOLS, ["files__hang"])
-    services = AppServices(store, settings, SecretStore())
-    ThemeManager(app, settings)
-    server = LLMServer().start()
-    profile = services.providers.ensure_for_url(server.url, "qwen3:14b", needs_key=False)
-    services.providers.use(profile, "qwen3:14b")
-    prepare_for_streaming()
-    window = MainWindow(services)
-    window.resize(1180, 760)
-    window.show()
-    await asyncio.sleep(0.5)
-
-    async def send(text: str) -> int:
-        window.composer.setPlainText(text)
-        window.send_message()
-        conversation = window.current_conversation_id()
-        assert conversation is not None
-        return conversation
+    window = await chat_window(services, 1180, 760)
 
     server.enqueue(
-        _tool_round(
-            "I'll ask the time server for the current time in Tokyo. ",
-            "call_1",
-            "time__get_current_time",
-            {"timezone": "Asia/Tokyo"},
+        tool_round(
+            ("call_1", "time__get_current_time", {"timezone": "Asia/Tokyo"}),
+            content="I'll ask the time server for the current time in Tokyo. ",
         ),
         text_script("It is a little past nine in the morning in Tokyo (UTC+9).", pieces=8),
     )
-    first = await send("What time is it in Tokyo right now?")
+    first = send(window, "What time is it in Tokyo right now?")
     deadline = time.monotonic() + 30
     while not services.chat.pending_approvals(first) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
@@ -104,37 +54,27 @@ async def _shoot(out: Path, data: Path) -> None:
 
     window.new_conversation()
     server.enqueue(
-        _tool_round("Let me wait for the build to finish. ", "call_2", "files__hang", {"seconds": 30}),
+        tool_round(
+            ("call_2", "files__hang", {"seconds": 30}), content="Let me wait for the build to finish. "
+        ),
         text_script("Stopped."),
     )
-    second = await send("Wait for the nightly build, then tell me if it passed.")
-    started = time.monotonic()
-    while time.monotonic() - started < 2.6:
-        await asyncio.sleep(0.05)
+    second = send(window, "Wait for the nightly build, then tell me if it passed.")
+    await asyncio.sleep(2.6)
     window.grab().save(str(out / "mcp-tool-running.png"))
     services.chat.stop(second)
     await services.chat.wait(second)
-    window.close()
-    await services.aclose()
-    services.shutdown()
-    server.stop()
+    await close(window, services, server)
 
 
 def main() -> int:
     """Command line."""
-    import qasync
-
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("out", type=Path)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory(prefix="tool-shots-") as tmp:
-        loop = qasync.QEventLoop(app)
-        asyncio.set_event_loop(loop)
-        with loop:
-            loop.run_until_complete(_shoot(args.out, Path(tmp)))
-    return 0
+        return run_shots(lambda _app: _shoot(args.out, Path(tmp)))
 
 
 if __name__ == "__main__":
