@@ -138,6 +138,13 @@ def test_deny_tells_the_model_the_user_declined(
     assert execution.error == DECLINED
     told = [m["content"] for m in llm_server.requests[-1].body["messages"] if m["role"] == "tool"]
     assert told == [DECLINED]
+
+    def shows_cancelled() -> bool:
+        row = w.transcript_model.row_at(_answer_row(w))
+        return row is not None and row.tool_status("c1") is ToolStatus.CANCELLED
+
+    # The transcript applies tool changes at most once a tick after the first: wait for the last one.
+    run(aloop, until(shows_cancelled))
     row = w.transcript_model.row_at(_answer_row(w))
     assert row is not None
     assert row.tool_status("c1") is ToolStatus.CANCELLED
