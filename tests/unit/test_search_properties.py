@@ -1,0 +1,67 @@
+"""Properties of search: nothing a person types raises, neither when compiled nor as an FTS5 MATCH on a
+real store."""
+
+from __future__ import annotations
+
+from hypothesis import example, given
+
+from desktop_chat.domain import ResponsePatch, ResponseStatus
+from desktop_chat.storage import Store
+from desktop_chat.storage.search import SearchOrder, compile_query
+from tests.helpers.strategies import TRICKY, search_text
+
+TEXTS = [
+    "Why does my Rust struct need a lifetime parameter?",
+    'She said "e-mail me" at 10:30 - or was it c++11?',
+    "Café crème, naïve façade, Straße; 東京 and 🎉 " + "".join(TRICKY),
+    "NOT a keyword AND not OR syntax NEAR(here) col:value ^start *star*",
+]
+
+
+def _fill(store: Store) -> None:
+    repo = store.repo
+    conv = repo.create_conversation("Search me")
+    parent: int | None = None
+    for i, text in enumerate(TEXTS):
+        if i % 2 == 0:
+            parent = repo.add_message(conv.id, text, parent_id=parent).id
+        else:
+            msg = repo.start_response(conv.id, parent)
+            repo.finish_response(
+                msg.response_id, ResponseStatus.DONE, pending=[ResponsePatch(msg.response_id, text)]
+            )
+            parent = msg.id
+
+
+@given(search_text)
+@example('"')
+@example('-"')
+@example("*")
+@example('"*"')
+@example("a* -b* \"c d\"* -'e'")
+@example("\x00")
+@example("NEAR(a b)")
+def test_no_typed_text_raises_when_compiled(text: str) -> None:
+    compiled = compile_query(text)
+    assert compiled.match is None or compiled.match.strip()
+    assert all(term for term in compiled.terms)
+
+
+def test_no_typed_text_raises_as_a_match_on_a_real_store(store: Store) -> None:
+    _fill(store)
+    count_sql = "SELECT count(*) FROM message_fts WHERE message_fts MATCH ?"
+
+    @given(search_text)
+    @example('"e-mail me"')
+    @example("caf* -crème")
+    @example("__*")
+    @example("-\x00 a\x00b")
+    @example("🎉* 東京")
+    def search(text: str) -> None:
+        compiled = compile_query(text)
+        if compiled.match is not None:
+            store.db.execute_sql(count_sql, (compiled.match,)).fetchone()
+        for order in SearchOrder:
+            store.repo.search(text, order=order, limit=5)
+
+    search()
