@@ -3,9 +3,11 @@ local test server, the real window shown, a message sent as a person would, and 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,25 @@ def offscreen_without_display() -> None:
     os.environ.setdefault("QT_API", "pyside6")
     if not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def shots_command(
+    doc: str,
+    prefix: str,
+    shoot: Callable[[argparse.Namespace, Path, QApplication], Awaitable[None]],
+    *,
+    dark: bool = False,
+) -> int:
+    """A screenshot script's command line: OUT_DIR (made if missing) and `--dark` if it has one; then
+    `shoot(args, data_dir, app)` over a throw-away data dir."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("out", type=Path, help="directory for the PNG files")
+    if dark:
+        parser.add_argument("--dark", action="store_true", help="the dark theme")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        return run_shots(lambda app: shoot(args, Path(tmp), app))
 
 
 def run_shots(shoot: Callable[[QApplication], Awaitable[None]]) -> int:

@@ -15,10 +15,8 @@ the keychain afterwards; the MCP servers' processes are stopped before the scrip
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
-import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt
@@ -36,7 +34,7 @@ from desktop_chat.ui.main_window import MainWindow
 from desktop_chat.ui.settings.dialog import SettingsDialog
 from desktop_chat.ui.welcome import WelcomeDialog
 from docs.tools.demo_history import fill
-from docs.tools.demo_window import run_shots
+from docs.tools.demo_window import shots_command
 from tests.helpers.llm_server import LLMServer
 from tests.helpers.loop import until
 
@@ -188,12 +186,9 @@ async def shoot(out: Path, root: Path, app: QApplication) -> None:
 
 def main() -> int:
     """Command line."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("out", type=Path, help="directory for the PNG files")
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="desktop_chat-shots-") as tmp:
-        return run_shots(lambda app: shoot(args.out, Path(tmp), app))
+    return shots_command(
+        __doc__ or "", "desktop_chat-shots-", lambda args, data, app: shoot(args.out, data, app)
+    )
 
 
 if __name__ == "__main__":

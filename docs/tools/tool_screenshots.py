@@ -9,14 +9,12 @@ and Cancel).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from docs.tools.demo_window import chat_services, chat_window, close, run_shots, send
+from docs.tools.demo_window import chat_services, chat_window, close, send, shots_command
 from tests.helpers.llm_server import text_script, tool_round
 from tests.helpers.services import MCP_TEST_SERVER
 
@@ -69,12 +67,7 @@ async def _shoot(out: Path, data: Path) -> None:
 
 def main() -> int:
     """Command line."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("out", type=Path)
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="tool-shots-") as tmp:
-        return run_shots(lambda _app: _shoot(args.out, Path(tmp)))
+    return shots_command(__doc__ or "", "tool-shots-", lambda args, data, _app: _shoot(args.out, data))
 
 
 if __name__ == "__main__":

@@ -9,15 +9,13 @@ for the screenshot only (the built-in tool is instant); it is not part of the ap
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from desktop_chat.tools.registry import ToolResult, ToolSpec
-from docs.tools.demo_window import chat_services, chat_window, close, run_shots, send
+from docs.tools.demo_window import chat_services, chat_window, close, send, shots_command
 from tests.helpers.llm_server import chunk, text_script, tool_call, usage
 
 ANSWER = """It is **14:05** in Paris (CET, UTC+1). Here is how to get the same answer in Python, and the \
@@ -104,13 +102,12 @@ async def _shoot(out: Path, data: Path, *, dark: bool) -> None:
 
 def main() -> int:
     """Command line."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("out", type=Path)
-    parser.add_argument("--dark", action="store_true")
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="transcript-shots-") as tmp:
-        return run_shots(lambda _app: _shoot(args.out, Path(tmp), dark=args.dark))
+    return shots_command(
+        __doc__ or "",
+        "transcript-shots-",
+        lambda args, data, _app: _shoot(args.out, data, dark=args.dark),
+        dark=True,
+    )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QRect
 from PySide6.QtWidgets import QApplication
@@ -10,7 +11,11 @@ from PySide6.QtWidgets import QApplication
 from desktop_chat.domain import ResponsePatch, ResponseStatus, ToolCall, ToolStatus, Usage
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.ui.transcript.layout import Hit, MessageLayout
+from desktop_chat.ui.transcript.model import TranscriptModel
 from desktop_chat.ui.transcript.view import TranscriptView
+
+if TYPE_CHECKING:
+    from tests.helpers.qt_fixtures import Show
 
 
 def add_exchange(
@@ -81,6 +86,17 @@ def add_answer(
     )
     repo.update_conversation(conversation_id, active_leaf_id=a.id)
     return a.id
+
+
+def transcript_view(
+    shown: Show, services: AppServices, conversation_id: int, height: int = 600
+) -> TranscriptView:
+    """A transcript view over the services (700 px wide), shown, with the conversation loaded and laid out."""
+    model = TranscriptModel(conversations=services.conversations, chat=services.chat)
+    view = shown(TranscriptView(model), size=(700, height))
+    model.show_conversation(conversation_id)
+    settle(view)
+    return view
 
 
 def hit_point(view: TranscriptView, message_id: int, action: str, arg: object = None) -> QPoint:

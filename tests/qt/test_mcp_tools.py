@@ -25,8 +25,11 @@ ROOT = Path(__file__).resolve().parents[2]
 TIME_SERVER = {"command": sys.executable, "args": ["-m", "mcp_server_time", "--local-timezone", "UTC"]}
 
 
-def _configure(services: AppServices, **servers: dict[str, Any]) -> None:
+def _serve(services: AppServices, llm_server: LLMServer, *, approval: str = "all", **servers: Any) -> None:
+    """Point the services at the test server, with these MCP servers and this approval mode."""
+    use_server(services, llm_server)
     services.settings.set(MCP_SERVERS, servers)
+    services.chat.approval_mode = approval
 
 
 def _answer(services: AppServices, conversation_id: int) -> Any:
@@ -53,9 +56,7 @@ def test_a_model_calls_a_test_server_and_mcp_server_time_and_the_database_keeps_
     aloop, mcp_services: AppServices, llm_server: LLMServer
 ) -> None:
     services = mcp_services
-    use_server(services, llm_server)
-    _configure(services, testtools=MCP_TEST_SERVER, time=TIME_SERVER)
-    services.chat.approval_mode = "all"
+    _serve(services, llm_server, testtools=MCP_TEST_SERVER, time=TIME_SERVER)
     add, now = tool_api_name("testtools", "add"), tool_api_name("time", "get_current_time")
     llm_server.enqueue(
         tool_round(("c1", add, {"a": 2, "b": 40}), ("c2", now, {"timezone": "Asia/Tokyo"})),
@@ -92,9 +93,7 @@ def test_a_hanging_tool_is_cut_off_at_its_timeout_and_marked_failed(
     aloop, mcp_services: AppServices, llm_server: LLMServer
 ) -> None:
     services = mcp_services
-    use_server(services, llm_server)
-    _configure(services, testtools={**MCP_TEST_SERVER, "timeout": 1.5})
-    services.chat.approval_mode = "all"
+    _serve(services, llm_server, testtools={**MCP_TEST_SERVER, "timeout": 1.5})
     llm_server.enqueue(
         tool_round(("c1", tool_api_name("testtools", "hang"), {"seconds": 600})), text_script("It hung.")
     )
@@ -113,9 +112,7 @@ def test_a_server_that_crashes_mid_call_fails_the_call_with_its_stderr_and_comes
     aloop, mcp_services: AppServices, llm_server: LLMServer
 ) -> None:
     services = mcp_services
-    use_server(services, llm_server)
-    _configure(services, testtools=MCP_TEST_SERVER)
-    services.chat.approval_mode = "all"
+    _serve(services, llm_server, testtools=MCP_TEST_SERVER)
     crash, echo = tool_api_name("testtools", "crash"), tool_api_name("testtools", "echo")
     llm_server.enqueue(
         tool_round(("c1", crash, {"message": "disk on fire"})),
@@ -135,9 +132,7 @@ def test_a_server_that_crashes_mid_call_fails_the_call_with_its_stderr_and_comes
 
 
 def test_quitting_leaves_no_server_process(aloop, services: AppServices, llm_server: LLMServer) -> None:
-    use_server(services, llm_server)
-    _configure(services, testtools=MCP_TEST_SERVER, time=TIME_SERVER)
-    services.chat.approval_mode = "all"
+    _serve(services, llm_server, testtools=MCP_TEST_SERVER, time=TIME_SERVER)
     llm_server.enqueue(tool_round(("c1", tool_api_name("testtools", "pid"), {})), text_script("ok"))
     conv = services.conversations.create()
     services.chat.send(conv.id, "Your pid?")
@@ -186,8 +181,7 @@ def test_approval_denial_and_allow_for_this_conversation(
     aloop, mcp_services: AppServices, llm_server: LLMServer
 ) -> None:
     services = mcp_services
-    use_server(services, llm_server)
-    _configure(services, testtools=MCP_TEST_SERVER)
+    _serve(services, llm_server, testtools=MCP_TEST_SERVER, approval="ask")
     echo = tool_api_name("testtools", "echo")
     llm_server.enqueue(
         tool_round(("c1", echo, {"text": "first"})),
@@ -233,8 +227,7 @@ def test_cancelling_a_running_tool_tells_the_model_and_the_answer_goes_on(
     aloop, mcp_services: AppServices, llm_server: LLMServer
 ) -> None:
     services = mcp_services
-    use_server(services, llm_server)
-    _configure(services, testtools=MCP_TEST_SERVER)
+    _serve(services, llm_server, testtools=MCP_TEST_SERVER, approval="ask")
     hang = tool_api_name("testtools", "hang")
     llm_server.enqueue(tool_round(("c1", hang, {"seconds": 600})), text_script("You stopped it."))
     conv = services.conversations.create()
@@ -316,9 +309,7 @@ def test_a_large_result_is_truncated_for_the_model_and_kept_whole_in_the_databas
     aloop, mcp_services: AppServices, llm_server: LLMServer
 ) -> None:
     services = mcp_services
-    use_server(services, llm_server)
-    _configure(services, testtools=MCP_TEST_SERVER)
-    services.chat.approval_mode = "all"
+    _serve(services, llm_server, testtools=MCP_TEST_SERVER)
     llm_server.enqueue(
         tool_round(("c1", tool_api_name("testtools", "big"), {"chars": 150_000})), text_script("ok")
     )
@@ -358,11 +349,11 @@ def test_a_streamable_http_server_is_called_through_the_chat_service(
             assert time.monotonic() < deadline, "the HTTP MCP server did not start"
             time.sleep(0.05)
         services = mcp_services
-        use_server(services, llm_server)
-        _configure(
-            services, web={"url": f"http://127.0.0.1:{port}/mcp", "headers": {"X-Client": "desktop_chat"}}
+        _serve(
+            services,
+            llm_server,
+            web={"url": f"http://127.0.0.1:{port}/mcp", "headers": {"X-Client": "desktop_chat"}},
         )
-        services.chat.approval_mode = "all"
         llm_server.enqueue(
             tool_round(("c1", tool_api_name("web", "add"), {"a": 1.5, "b": 2})), text_script("3.5 it is.")
         )

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from hypothesis import example, given
 
-from desktop_chat.domain import ResponsePatch, ResponseStatus
 from desktop_chat.storage import Store
 from desktop_chat.storage.search import SearchOrder, compile_query
+from tests.helpers.history import conversation_with
 from tests.helpers.strategies import TRICKY, search_text
 
 TEXTS = [
@@ -16,21 +16,6 @@ TEXTS = [
     "Café crème, naïve façade, Straße; 東京 and 🎉 " + "".join(TRICKY),
     "NOT a keyword AND not OR syntax NEAR(here) col:value ^start *star*",
 ]
-
-
-def _fill(store: Store) -> None:
-    repo = store.repo
-    conv = repo.create_conversation("Search me")
-    parent: int | None = None
-    for i, text in enumerate(TEXTS):
-        if i % 2 == 0:
-            parent = repo.add_message(conv.id, text, parent_id=parent).id
-        else:
-            msg = repo.start_response(conv.id, parent)
-            repo.finish_response(
-                msg.response_id, ResponseStatus.DONE, pending=[ResponsePatch(msg.response_id, text)]
-            )
-            parent = msg.id
 
 
 @given(search_text)
@@ -48,7 +33,7 @@ def test_no_typed_text_raises_when_compiled(text: str) -> None:
 
 
 def test_no_typed_text_raises_as_a_match_on_a_real_store(store: Store) -> None:
-    _fill(store)
+    conversation_with(store, "Search me", *TEXTS)
     count_sql = "SELECT count(*) FROM message_fts WHERE message_fts MATCH ?"
 
     @given(search_text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, Final
 
 from tests.helpers.llm_server.chunks import CHUNK_ID, CREATED, DEFAULT_MODEL, chunk, dumps, error_body
@@ -35,16 +35,26 @@ async def http_error_response(ex: Exchange, step: Step) -> None:
 async def stream(ex: Exchange, steps: Sequence[Step]) -> None:
     """The streamed response: one flushed write per step, then the end of the body."""
     await ex.start_stream()
-    for step in steps:
-        kind = step_kind(step)
-        value = step[kind]
+    async for kind, value in _played(ex, steps):
         if kind == "chunk":
             await ex.body(b"data: " + _dumps(value) + b"\n\n")
         elif kind == "raw":
             await ex.body(value.encode())
         elif kind == "done":
             await ex.body(b"data: [DONE]\n\n")
-        elif kind in ("sleep", "wait_for_request_close"):
+        elif kind == "fast":
+            await fast_stream(ex, value)
+    if ex.rec.outcome != "cut":
+        await ex.end()
+
+
+async def _played(ex: Exchange, steps: Sequence[Step]) -> AsyncIterator[tuple[str, Any]]:
+    """Each step's (kind, value), once the steps every response plays alike are played here: pauses and
+    hangs wait, `end` stops, `cut` drops the connection and stops (`ex.rec.outcome` is then "cut")."""
+    for step in steps:
+        kind = step_kind(step)
+        value = step[kind]
+        if kind in ("sleep", "wait_for_request_close"):
             await asyncio.sleep(value)
         elif kind == "hang":
             await asyncio.get_running_loop().create_future()
@@ -52,10 +62,9 @@ async def stream(ex: Exchange, steps: Sequence[Step]) -> None:
             ex.cut(value)
             return
         elif kind == "end":
-            break
-        elif kind == "fast":
-            await fast_stream(ex, value)
-    await ex.end()
+            return
+        else:
+            yield kind, value
 
 
 async def fast_stream(ex: Exchange, spec: Mapping[str, Any]) -> None:
@@ -105,19 +114,8 @@ async def complete(ex: Exchange, steps: Sequence[Step]) -> None:
     counts: dict[str, Any] | None = None
     model = rec.model or DEFAULT_MODEL
     deltas = 0
-    for step in steps:
-        kind = step_kind(step)
-        value = step[kind]
-        if kind in ("sleep", "wait_for_request_close"):
-            await asyncio.sleep(value)
-        elif kind == "hang":
-            await asyncio.get_running_loop().create_future()
-        elif kind == "cut":
-            ex.cut(value)
-            return
-        elif kind == "end":
-            break
-        elif kind == "fast":
+    async for kind, value in _played(ex, steps):
+        if kind == "fast":
             n, per = value.get("count", 0), value.get("per_chunk", 1)
             target = content if value.get("field", "content") == "content" else reasoning[value["field"]]
             target.append(fast_text(n, value.get("text"), per))
@@ -139,6 +137,8 @@ async def complete(ex: Exchange, steps: Sequence[Step]) -> None:
                         parts.append(delta[key])
                 for call in delta.get("tool_calls") or []:
                     _merge_tool_call(calls, call)
+    if rec.outcome == "cut":
+        return
     message: dict[str, Any] = {
         "role": "assistant",
         "content": "".join(content) if content or not calls else None,
