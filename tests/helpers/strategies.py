@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from hypothesis import example
 from hypothesis import strategies as st
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 # Characters that make text handling interesting: line and paragraph separators other than CR/LF (SSE
 # must not split on them), NEL, NUL, a BOM, multi-byte UTF-8 (2, 3 and 4 bytes), combining marks.
@@ -110,3 +114,14 @@ def chunk_like(draw: st.DrawFn, values: st.SearchStrategy[Any]) -> dict[str, Any
 search_text = tricky_text(
     40, extra=('"', "*", "-", "(", ")", ":", "^", "+", "NOT", "AND", "OR", "NEAR", " ", '-"', '*"')
 )
+
+
+def examples(*values: object) -> Callable[[F], F]:
+    """`@example(value)` for each value: the cases a property tries on every run, before the random ones."""
+
+    def apply(test: F) -> F:
+        for value in reversed(values):
+            test = example(value)(test)
+        return test
+
+    return apply

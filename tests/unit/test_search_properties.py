@@ -3,12 +3,12 @@ real store."""
 
 from __future__ import annotations
 
-from hypothesis import example, given
+from hypothesis import given
 
 from desktop_chat.storage import Store
 from desktop_chat.storage.search import SearchOrder, compile_query
 from tests.helpers.history import conversation_with
-from tests.helpers.strategies import TRICKY, search_text
+from tests.helpers.strategies import TRICKY, examples, search_text
 
 TEXTS = [
     "Why does my Rust struct need a lifetime parameter?",
@@ -19,13 +19,7 @@ TEXTS = [
 
 
 @given(search_text)
-@example('"')
-@example('-"')
-@example("*")
-@example('"*"')
-@example("a* -b* \"c d\"* -'e'")
-@example("\x00")
-@example("NEAR(a b)")
+@examples('"', '-"', "*", '"*"', "a* -b* \"c d\"* -'e'", "\x00", "NEAR(a b)")
 def test_no_typed_text_raises_when_compiled(text: str) -> None:
     compiled = compile_query(text)
     assert compiled.match is None or compiled.match.strip()
@@ -37,11 +31,7 @@ def test_no_typed_text_raises_as_a_match_on_a_real_store(store: Store) -> None:
     count_sql = "SELECT count(*) FROM message_fts WHERE message_fts MATCH ?"
 
     @given(search_text)
-    @example('"e-mail me"')
-    @example("caf* -crème")
-    @example("__*")
-    @example("-\x00 a\x00b")
-    @example("🎉* 東京")
+    @examples('"e-mail me"', "caf* -crème", "__*", "-\x00 a\x00b", "🎉* 東京")
     def search(text: str) -> None:
         compiled = compile_query(text)
         if compiled.match is not None:

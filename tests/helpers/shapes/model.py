@@ -4,20 +4,16 @@ two ways a test uses it: `replay()` through the real decoder and parser, `to_lin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_chat.domain import Usage
 from desktop_chat.llm.chunks import ChunkParser, end_of_stream_error
 from desktop_chat.llm.errors import LLMError
-from desktop_chat.llm.events import (
-    Finished,
-    ReasoningDelta,
-    StreamEvent,
-    TextDelta,
-    ToolCallDelta,
-    UsageReport,
-)
+from desktop_chat.llm.events import Finished, ReasoningDelta, TextDelta, ToolCallDelta, UsageReport
 from desktop_chat.llm.sse import SSEDecoder
+
+if TYPE_CHECKING:
+    from desktop_chat.llm.events import StreamEvent
 
 ToolCallTuple = tuple[str | None, str, str]
 
