@@ -12,6 +12,7 @@ __all__ = [
     "DONE",
     "TIME_ARGS",
     "WEATHER_ARGS",
+    "argument_pieces",
     "chunk",
     "dumps",
     "each",
@@ -64,6 +65,13 @@ def usage_only(usage: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
 def each(pieces: Iterable[str], make: Callable[[str], object]) -> list[str]:
     """The events of `make(piece)` for each piece, in order."""
     return [line for piece in pieces for line in sse(make(piece))]
+
+
+def argument_pieces(sizes: list[int], make: Callable[..., dict[str, Any]] = chunk) -> list[str]:
+    """WEATHER_ARGS cut into pieces of these sizes: tool call 0's arguments, a chunk (`make`) per piece."""
+    return each(
+        split(WEATHER_ARGS, sizes), lambda piece: make({"tool_calls": [tool_call(0, arguments=piece)]})
+    )
 
 
 def texts(pieces: list[str], **kwargs: Any) -> list[str]:

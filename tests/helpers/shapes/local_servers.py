@@ -10,9 +10,9 @@ from desktop_chat.llm.errors import ProviderStreamError, StreamCutError
 from tests.helpers.shapes.build import (
     DONE,
     WEATHER_ARGS,
+    argument_pieces,
     chunk,
     each,
-    split,
     sse,
     texts,
     tool_call,
@@ -151,10 +151,7 @@ SHAPES: list[Shape] = [
                     {"tool_calls": [tool_call(0, "rjKq8FvyyRsa0UPCpGKAhOSi0Ga6B8iH", "get_weather", "")]}
                 )
             ),
-            *each(
-                split(WEATHER_ARGS, [13, 14]),
-                lambda piece: _llamacpp({"tool_calls": [tool_call(0, arguments=piece)]}),
-            ),
+            *argument_pieces([13, 14], _llamacpp),
             *sse(_llamacpp({}, "tool_calls")),
             *DONE,
         ],

@@ -9,6 +9,7 @@ from tests.helpers.shapes.build import (
     DONE,
     TIME_ARGS,
     WEATHER_ARGS,
+    argument_pieces,
     chunk,
     each,
     split,
@@ -66,10 +67,7 @@ SHAPES: list[Shape] = [
                     }
                 )
             ),
-            *each(
-                split(WEATHER_ARGS, [2, 8, 3, 1, 10, 4, 4]),
-                lambda piece: chunk({"tool_calls": [tool_call(0, arguments=piece)]}),
-            ),
+            *argument_pieces([2, 8, 3, 1, 10, 4, 4]),
             *sse(chunk({}, "tool_calls")),
             *DONE,
         ],
