@@ -13,20 +13,16 @@ import pytest
 
 from tests.helpers.llm_server import LLMServer, text_script, tool_round
 from tests.helpers.proc import app_env, run_app
+from tests.helpers.services import MCP_TEST_SERVER
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _config(tmp_path: Path) -> Path:
     path = tmp_path / "mcp.json"
     servers = {
         "time": {"command": sys.executable, "args": ["-m", "mcp_server_time", "--local-timezone", "UTC"]},
-        "testtools": {
-            "command": sys.executable,
-            "args": ["-m", "tests.helpers.mcp_test_server"],
-            "cwd": str(ROOT),
-        },
+        "testtools": MCP_TEST_SERVER,
     }
     path.write_text(json.dumps({"mcpServers": servers}))
     return path

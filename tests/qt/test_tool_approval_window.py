@@ -23,7 +23,6 @@ from tests.helpers.services import MCP_TEST_SERVER, use_server
 if TYPE_CHECKING:
     from tests.helpers.qt_fixtures import MakeMainWindow
 
-ROOT = Path(__file__).resolve().parents[2]
 ECHO = "testtools__echo"
 HANG = "testtools__hang"
 
