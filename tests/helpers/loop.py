@@ -45,6 +45,7 @@ class QtTestLoop(qasync.QEventLoop):  # type: ignore[misc]
     `run_until_complete` (one last `processEvents` once the running loop is unset). A task step that a Qt
     timer fires there would run with no running loop (`asyncio.to_thread`: "no running event loop"); here
     it is kept instead and runs first thing when the loop runs again, as in the app, whose loop never stops.
+    (It wraps qasync's private `_add_callback`, through which every `call_soon`/`call_later` goes.)
     """
 
     def __init__(self, app: Any) -> None:
