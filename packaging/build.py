@@ -6,7 +6,7 @@
 2. runs PyInstaller on packaging/desktop_chat.spec: dist/desktop-chat/ (onedir, never --onefile);
 3. reports the bundle's size and its Qt libraries, and fails when one is not in QT_LIBS below (a new
    dependency must be looked at, not shipped by accident);
-4. the packaged smoke test: starts tests/helpers/llm_server.py and runs
+4. the packaged smoke test: starts tests/helpers/llm_server/ and runs
    `dist/desktop-chat/desktop-chat --smoke ...`, which must answer with the scripted text;
 5. packaging/linux/build-deb.sh: dist/desktop-chat_<version>_<arch>.deb (Linux with dpkg-deb only).
 

@@ -7,7 +7,7 @@
 # 2. copies it to a fresh $ROOTFS for every run, mounts /proc, /sys, /dev and /dev/pts there;
 # 3. `apt-get update && apt-get install -y ./desktop-chat_*.deb` inside the chroot (the Debian mirror is
 #    needed for the dependencies);
-# 4. starts the test server (tests/helpers/llm_server.py) on the host's 127.0.0.1 - the chroot shares
+# 4. starts the test server (tests/helpers/llm_server/) on the host's 127.0.0.1 - the chroot shares
 #    the network namespace - and runs `desktop-chat --smoke` inside the chroot against it; the answer
 #    must be the scripted text;
 # 5. unmounts and removes $ROOTFS (KEEP=1 keeps it).

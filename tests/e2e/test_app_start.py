@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from desktop_chat.storage import SCHEMA_VERSION
-from tests.conftest import app_env
-from tests.helpers.proc import run_app
+from tests.helpers.proc import app_env, run_app
 
 pytestmark = pytest.mark.e2e
 

@@ -18,8 +18,7 @@ from desktop_chat.cli_commands import COMMAND_NAMES, COMMANDS, is_cli_command
 from desktop_chat.domain import ResponsePatch, ResponseStatus
 from desktop_chat.storage import SCHEMA_VERSION, open_store
 from desktop_chat.storage.db import DB_FILENAME
-from tests.conftest import app_env
-from tests.helpers.proc import run_app
+from tests.helpers.proc import app_env, run_app
 
 pytestmark = pytest.mark.e2e
 

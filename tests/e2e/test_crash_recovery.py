@@ -20,8 +20,7 @@ import pytest
 from desktop_chat.storage import open_store
 from desktop_chat.storage.db import DB_FILENAME
 from desktop_chat.storage.repo import INTERRUPTED_ERROR
-from tests.conftest import app_env
-from tests.helpers.proc import run_app
+from tests.helpers.proc import app_env, run_app
 from tests.helpers.stream_forever import DELTAS_PER_FLUSH, committed_reasoning, committed_text
 
 pytestmark = pytest.mark.e2e

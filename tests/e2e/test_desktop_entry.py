@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from desktop_chat import desktop_entry
-from tests.conftest import app_env
+from tests.helpers.proc import app_env
 
 pytestmark = [
     pytest.mark.e2e,

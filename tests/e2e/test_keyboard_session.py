@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import app_env
 from tests.helpers.llm_server import LLMServer, fast, text_script
+from tests.helpers.proc import app_env
 
 pytestmark = pytest.mark.e2e
 

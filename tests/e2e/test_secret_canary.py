@@ -21,9 +21,8 @@ from pathlib import Path
 import pytest
 
 from desktop_chat.secrets import REDACTED, SecretStore
-from tests.conftest import app_env
-from tests.helpers.proc import run_app
-from tests.secret_service import SecretService
+from tests.helpers.proc import app_env, run_app
+from tests.helpers.secret_service import SecretService
 
 pytestmark = [pytest.mark.e2e, pytest.mark.keyring]
 

@@ -23,7 +23,6 @@ from typing import Any
 import pytest
 
 from desktop_chat.storage.db import DB_FILENAME
-from tests.conftest import app_env
 from tests.helpers.llm_server import (
     LLMServer,
     chunk,
@@ -32,7 +31,7 @@ from tests.helpers.llm_server import (
     tool_call,
     usage,
 )
-from tests.helpers.proc import run_app
+from tests.helpers.proc import app_env, run_app
 
 pytestmark = pytest.mark.e2e
 

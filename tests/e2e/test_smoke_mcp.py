@@ -11,38 +11,21 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import app_env
-from tests.helpers.llm_server import LLMServer, chunk, text_script, tool_call
-from tests.helpers.proc import run_app
+from tests.helpers.llm_server import LLMServer, text_script, tool_round
+from tests.helpers.proc import app_env, run_app
+from tests.helpers.services import MCP_TEST_SERVER
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _config(tmp_path: Path) -> Path:
     path = tmp_path / "mcp.json"
     servers = {
         "time": {"command": sys.executable, "args": ["-m", "mcp_server_time", "--local-timezone", "UTC"]},
-        "testtools": {
-            "command": sys.executable,
-            "args": ["-m", "tests.helpers.mcp_test_server"],
-            "cwd": str(ROOT),
-        },
+        "testtools": MCP_TEST_SERVER,
     }
     path.write_text(json.dumps({"mcpServers": servers}))
     return path
-
-
-def _round(*calls: tuple[str, str, dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {"chunk": chunk(role="assistant", content=None)},
-        *(
-            {"chunk": chunk(tool_calls=[tool_call(i, cid, name, json.dumps(args))])}
-            for i, (cid, name, args) in enumerate(calls)
-        ),
-        {"chunk": chunk(finish_reason="tool_calls")},
-        {"done": True},
-    ]
 
 
 def _smoke(llm_server: LLMServer, config: Path, approve: str) -> dict[str, Any]:
@@ -90,7 +73,9 @@ def test_smoke_with_approve_all_calls_real_mcp_servers_and_leaves_no_process(
     tmp_path: Path, llm_server: LLMServer
 ) -> None:
     llm_server.enqueue(
-        _round(("c1", "time__get_current_time", {"timezone": "Asia/Tokyo"}), ("c2", "testtools__pid", {})),
+        tool_round(
+            ("c1", "time__get_current_time", {"timezone": "Asia/Tokyo"}), ("c2", "testtools__pid", {})
+        ),
         text_script("Morning in Tokyo."),
     )
     result = _smoke(llm_server, _config(tmp_path), "all")
@@ -108,7 +93,7 @@ def test_smoke_with_approve_none_declines_and_the_model_is_told(
     tmp_path: Path, llm_server: LLMServer
 ) -> None:
     llm_server.enqueue(
-        _round(("c1", "time__get_current_time", {"timezone": "Asia/Tokyo"})),
+        tool_round(("c1", "time__get_current_time", {"timezone": "Asia/Tokyo"})),
         text_script("I could not check."),
     )
     result = _smoke(llm_server, _config(tmp_path), "none")

@@ -15,8 +15,7 @@ import pytest
 
 from desktop_chat.storage import SCHEMA_VERSION, open_store
 from desktop_chat.storage.db import DB_FILENAME, header_user_version
-from tests.conftest import app_env
-from tests.helpers.proc import run_app
+from tests.helpers.proc import app_env, run_app
 
 pytestmark = pytest.mark.e2e
 

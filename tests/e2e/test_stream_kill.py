@@ -26,9 +26,8 @@ import pytest
 
 from desktop_chat.storage.db import DB_FILENAME
 from desktop_chat.storage.repo import INTERRUPTED_ERROR
-from tests.conftest import app_env
 from tests.helpers.llm_server import LLMServer, RecordedRequest, fast, fast_text
-from tests.helpers.proc import run_app
+from tests.helpers.proc import app_env, run_app
 
 pytestmark = pytest.mark.e2e
 

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
 
-from tests.conftest import app_env
+PYTHON = sys.executable
+
+
+def app_env(**extra: str) -> dict[str, str]:
+    """Environment for running the app as a subprocess: offscreen, isolated dirs, no user keychain."""
+    env = dict(os.environ)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
 
 
 def run_app(
@@ -14,7 +24,7 @@ def run_app(
 ) -> subprocess.CompletedProcess[str]:
     """`python -m desktop_chat ARGS`, offscreen, waited for, output captured."""
     return subprocess.run(
-        [sys.executable, "-m", "desktop_chat", *args],
+        [PYTHON, "-m", "desktop_chat", *args],
         env=env or app_env(),
         capture_output=True,
         text=True,

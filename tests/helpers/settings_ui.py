@@ -1,44 +1,11 @@
-"""Helpers for the settings, welcome and model picker tests: services over a chosen keychain, waiting
-on the qasync loop, and looking for a key in every file a test's app could have written."""
+"""Helpers for the settings and welcome tests: answering message boxes, and looking for a key in every
+file a test's app could have written."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
-
-from desktop_chat.secrets import SecretStore
-from desktop_chat.services.app_services import AppServices
-from desktop_chat.settings import AUTO_TITLE, READ_TIMEOUT, RETRY_ATTEMPTS, Settings
-from desktop_chat.storage import Store
-
-
-async def until(predicate: Callable[[], object], timeout: float = 10.0) -> None:
-    """Let the loop run until `predicate()` is true (TimeoutError after `timeout` seconds)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not reached")
-        await asyncio.sleep(0.005)
-
-
-@contextmanager
-def app_services(store: Store, tmp_path: Path, backend: Any) -> Iterator[AppServices]:
-    """Services over `store`, a fresh settings file, and the keychain `backend`."""
-    settings = Settings(tmp_path / "config" / "settings.json")
-    settings.set(AUTO_TITLE, False)
-    settings.set(RETRY_ATTEMPTS, 1)
-    settings.set(READ_TIMEOUT, 20.0)
-    services = AppServices(store, settings, SecretStore(backend=backend))
-    try:
-        yield services
-    finally:
-        services.shutdown()
 
 
 def files_containing(root: Path, secret: str) -> list[Path]:

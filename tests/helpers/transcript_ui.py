@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QRect
 from PySide6.QtWidgets import QApplication
@@ -12,7 +11,11 @@ from PySide6.QtWidgets import QApplication
 from desktop_chat.domain import ResponsePatch, ResponseStatus, ToolCall, ToolStatus, Usage
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.ui.transcript.layout import Hit, MessageLayout
+from desktop_chat.ui.transcript.model import TranscriptModel
 from desktop_chat.ui.transcript.view import TranscriptView
+
+if TYPE_CHECKING:
+    from tests.helpers.qt_fixtures import Show
 
 
 def add_exchange(
@@ -85,6 +88,17 @@ def add_answer(
     return a.id
 
 
+def transcript_view(
+    shown: Show, services: AppServices, conversation_id: int, height: int = 600
+) -> TranscriptView:
+    """A transcript view over the services (700 px wide), shown, with the conversation loaded and laid out."""
+    model = TranscriptModel(conversations=services.conversations, chat=services.chat)
+    view = shown(TranscriptView(model), size=(700, height))
+    model.show_conversation(conversation_id)
+    settle(view)
+    return view
+
+
 def hit_point(view: TranscriptView, message_id: int, action: str, arg: object = None) -> QPoint:
     """The centre of a message's button/expander (viewport coordinates), laid out as shown now."""
     layout, row_rect = _layout(view, message_id)
@@ -122,12 +136,3 @@ def settle(view: TranscriptView, rounds: int = 3) -> None:
     for _ in range(rounds):
         QApplication.processEvents()
         view.executeDelayedItemsLayout()
-
-
-async def until(predicate: Callable[[], object], timeout: float = 10.0) -> None:
-    """Wait on the running loop until `predicate()` is true."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not reached")
-        await asyncio.sleep(0.005)

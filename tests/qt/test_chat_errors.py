@@ -19,7 +19,8 @@ from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.chat_events import ResponseUpdate
 from desktop_chat.settings import READ_TIMEOUT, RETRY_ATTEMPTS
 from tests.helpers.llm_server import LLMServer, RecordedRequest, Script, chunk, http_error, text_script, usage
-from tests.qt.conftest import run, use_server
+from tests.helpers.loop import run
+from tests.helpers.services import use_server
 
 MODEL = "test-model"
 _NOT_FOR_PEOPLE = re.compile(

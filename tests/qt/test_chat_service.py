@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any
 
 import pytest
 
@@ -14,8 +13,9 @@ from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.chat import ChatError
 from desktop_chat.services.chat_events import ResponseUpdate
 from desktop_chat.settings import AUTO_TITLE, MAX_TOOL_ROUNDS
-from tests.helpers.llm_server import LLMServer, chunk, fast, text_script, tool_call, usage
-from tests.qt.conftest import run, use_server
+from tests.helpers.llm_server import LLMServer, chunk, fast, text_script, tool_call, tool_round, usage
+from tests.helpers.loop import run, until
+from tests.helpers.services import use_server
 
 
 def _answer(services: AppServices, conversation_id: int) -> Response:
@@ -50,29 +50,11 @@ def test_send_streams_into_the_document_and_announces_after_commits(
     assert services.conversations.get(conv.id).title == "Hi!"
 
 
-async def _until(predicate, timeout: float = 10.0) -> None:
-    """Poll (on the asyncio loop) until `predicate()` is true."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not reached")
-        await asyncio.sleep(0.005)
-
-
-def _tool_round(call_id: str, name: str, arguments: str) -> list[dict[str, Any]]:
-    return [
-        {"chunk": chunk(role="assistant", content=None)},
-        {"chunk": chunk(tool_calls=[tool_call(0, call_id, name, arguments)])},
-        {"chunk": chunk(finish_reason="tool_calls")},
-        {"done": True},
-    ]
-
-
 def test_tool_loop_runs_the_tool_records_it_and_continues_the_answer(
     aloop, services: AppServices, llm_server: LLMServer
 ) -> None:
     use_server(services, llm_server)
-    llm_server.enqueue(_tool_round("call_1", "current_datetime", '{"timezone": "UTC"}'))
+    llm_server.enqueue(tool_round(("call_1", "current_datetime", '{"timezone": "UTC"}')))
     llm_server.enqueue(text_script("It is noon in UTC.", pieces=3))
     conv = services.conversations.create()
     seen = []
@@ -117,7 +99,9 @@ def test_tool_loop_runs_the_tool_records_it_and_continues_the_answer(
 def test_tool_rounds_are_limited(aloop, services: AppServices, llm_server: LLMServer) -> None:
     services.settings.set(MAX_TOOL_ROUNDS, 1)
     use_server(services, llm_server)
-    llm_server.enqueue(_tool_round("a", "current_datetime", "{}"), _tool_round("b", "current_datetime", "{}"))
+    llm_server.enqueue(
+        tool_round(("a", "current_datetime", "{}")), tool_round(("b", "current_datetime", "{}"))
+    )
     conv = services.conversations.create()
     services.chat.send(conv.id, "loop forever")
     run(aloop, services.chat.wait(conv.id))
@@ -139,7 +123,7 @@ def test_stop_closes_the_stream_within_200_ms_and_keeps_the_text(
     services.chat.send(conv.id, "count slowly")
 
     async def stop_when_streaming() -> float:
-        await _until(lambda: (services.chat.live_response(_live_id()) or _nothing).text.count(" ") >= 20)
+        await until(lambda: (services.chat.live_response(_live_id()) or _nothing).text.count(" ") >= 20)
         stopped = time.monotonic()
         services.chat.stop(conv.id)
         await services.chat.wait(conv.id)
@@ -271,7 +255,7 @@ def test_shutdown_marks_streaming_answers_interrupted(
     llm_server.enqueue([fast(2000, rate=200)])
     conv = services.conversations.create()
     services.chat.send(conv.id, "long")
-    run(aloop, _until(lambda: bool(llm_server.requests) and len(llm_server.requests[0].send_log) > 20))
+    run(aloop, until(lambda: bool(llm_server.requests) and len(llm_server.requests[0].send_log) > 20))
     run(aloop, services.aclose())
     response = _answer(services, conv.id)
     assert response.status is ResponseStatus.INTERRUPTED
@@ -287,7 +271,7 @@ def test_model_title_replaces_the_first_words(aloop, services: AppServices, llm_
     services.chat.send(conv.id, "what is the capital of france? asking for a quiz I am writing today")
     assert services.conversations.get(conv.id).title.startswith("what is the capital of france?")
     run(aloop, services.chat.wait(conv.id))
-    run(aloop, _until(lambda: services.conversations.get(conv.id).title == "Capital of France"))
+    run(aloop, until(lambda: services.conversations.get(conv.id).title == "Capital of France"))
     title_request = llm_server.requests[-1]
     assert title_request.body.get("stream") in (None, False)
     assert "Paris is the capital" in json.dumps(title_request.body)

@@ -20,8 +20,9 @@ from desktop_chat.llm.errors import StreamCutError
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.chat_events import ToolUpdate
 from tests.helpers.llm_server import LLMServer, Script, text_script
+from tests.helpers.loop import run
+from tests.helpers.services import use_server
 from tests.helpers.shapes import SHAPES, Shape, replay, to_lines
-from tests.qt.conftest import run, use_server
 
 FOLLOW_UP = " (done)"
 USER_TEXT = "Hi!"

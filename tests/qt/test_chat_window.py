@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 from PySide6.QtCore import Qt
 
 from desktop_chat.domain import ResponseStatus
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.ui.empty_state import NO_PROVIDER_HINT
-from desktop_chat.ui.main_window import MainWindow
 from desktop_chat.ui.transcript.model import STATUS_ROLE, TEXT_ROLE
 from tests.helpers.llm_server import LLMServer, fast, text_script
-from tests.qt.conftest import run, use_server
+from tests.helpers.loop import run, until
+from tests.helpers.services import use_server
 
 
-def _window(qtbot, services: AppServices) -> MainWindow:
-    w = MainWindow(services)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
-
-
-async def _until(predicate, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not reached")
-        await asyncio.sleep(0.005)
-
-
-def test_without_a_provider_sending_is_disabled_with_a_hint(qtbot, services: AppServices) -> None:
-    w = _window(qtbot, services)
+def test_without_a_provider_sending_is_disabled_with_a_hint(main_window) -> None:
+    w = main_window()
     assert not w.send_button.isEnabled()
     assert not w.composer.isEnabled()
     assert w.composer.placeholderText() == NO_PROVIDER_HINT
@@ -41,11 +22,11 @@ def test_without_a_provider_sending_is_disabled_with_a_hint(qtbot, services: App
 
 
 def test_enter_sends_shift_enter_adds_a_line_and_the_answer_streams_in(
-    aloop, qtbot, services: AppServices, llm_server: LLMServer
+    aloop, qtbot, main_window, services: AppServices, llm_server: LLMServer
 ) -> None:
     use_server(services, llm_server)
     llm_server.enqueue(text_script("Two lines,\nas asked.", pieces=4))
-    w = _window(qtbot, services)
+    w = main_window()
     assert w.model_picker.isVisible()
     assert "test-model" in w.model_picker.currentText()
     assert w.composer.isEnabled()
@@ -60,7 +41,7 @@ def test_enter_sends_shift_enter_adds_a_line_and_the_answer_streams_in(
     assert w.stop_button.isVisible()
     assert not w.send_button.isEnabled()
     run(aloop, services.chat.wait(conv_id))
-    run(aloop, _until(lambda: w.transcript_model.data(w.transcript_model.index(1), STATUS_ROLE) == "done"))
+    run(aloop, until(lambda: w.transcript_model.data(w.transcript_model.index(1), STATUS_ROLE) == "done"))
     model = w.transcript_model
     assert model.rowCount() == 2
     assert model.data(model.index(0), TEXT_ROLE) == "first line\nsecond line"
@@ -71,11 +52,11 @@ def test_enter_sends_shift_enter_adds_a_line_and_the_answer_streams_in(
 
 
 def test_escape_stops_the_answer_and_the_view_shows_it_stopped(
-    aloop, qtbot, services: AppServices, llm_server: LLMServer
+    aloop, qtbot, main_window, services: AppServices, llm_server: LLMServer
 ) -> None:
     use_server(services, llm_server)
     llm_server.enqueue([fast(3000, rate=300)])
-    w = _window(qtbot, services)
+    w = main_window()
     qtbot.keyClicks(w.composer, "count")
     qtbot.keyClick(w.composer, Qt.Key.Key_Return)
     conv_id = w.current_conversation_id()
@@ -85,11 +66,11 @@ def test_escape_stops_the_answer_and_the_view_shows_it_stopped(
     def shown() -> str:
         return str(model.data(model.index(1), TEXT_ROLE) or "")
 
-    run(aloop, _until(lambda: len(shown().split()) >= 10))  # the view updates while the answer streams
+    run(aloop, until(lambda: len(shown().split()) >= 10))  # the view updates while the answer streams
     assert model.data(model.index(1), STATUS_ROLE) == "streaming"
     qtbot.keyClick(w.composer, Qt.Key.Key_Escape)
     run(aloop, services.chat.wait(conv_id))
-    run(aloop, _until(lambda: model.data(model.index(1), STATUS_ROLE) == "cancelled"))
+    run(aloop, until(lambda: model.data(model.index(1), STATUS_ROLE) == "cancelled"))
     stored = services.conversations.transcript(conv_id)[-1].response
     assert stored is not None
     assert stored.status is ResponseStatus.CANCELLED
@@ -98,13 +79,13 @@ def test_escape_stops_the_answer_and_the_view_shows_it_stopped(
 
 
 def test_ctrl_shift_c_copies_the_last_answer_and_ctrl_w_closes_the_conversation(
-    aloop, qtbot, services: AppServices, llm_server: LLMServer
+    aloop, qtbot, main_window, services: AppServices, llm_server: LLMServer
 ) -> None:
     from PySide6.QtGui import QGuiApplication
 
     use_server(services, llm_server)
     llm_server.enqueue(text_script("The **answer**, in Markdown.", pieces=3))
-    w = _window(qtbot, services)
+    w = main_window()
     QGuiApplication.clipboard().setText("before")
     qtbot.keyClick(w, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert QGuiApplication.clipboard().text() == "before", "no conversation: nothing is copied"
@@ -113,7 +94,7 @@ def test_ctrl_shift_c_copies_the_last_answer_and_ctrl_w_closes_the_conversation(
     conv_id = w.current_conversation_id()
     assert conv_id is not None
     run(aloop, services.chat.wait(conv_id))
-    run(aloop, _until(lambda: w.transcript_model.data(w.transcript_model.index(1), STATUS_ROLE) == "done"))
+    run(aloop, until(lambda: w.transcript_model.data(w.transcript_model.index(1), STATUS_ROLE) == "done"))
 
     qtbot.keyClick(
         w.composer, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier

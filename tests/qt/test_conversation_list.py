@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import pytest
 import shiboken6
@@ -22,14 +23,17 @@ from desktop_chat.domain import ConversationSummary
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.conversations import ConversationService
 from desktop_chat.storage import Store, open_store
-from desktop_chat.ui.main_window import MainWindow
 from desktop_chat.ui.sidebar.delegate import ConversationDelegate
 from desktop_chat.ui.sidebar.model import ConversationListModel
 from desktop_chat.ui.sidebar.pane import ConversationSidebar
 from desktop_chat.ui.sidebar.proxy import ConversationFilterProxy
 from desktop_chat.ui.sidebar.roles import GROUP_LABEL_ROLE, ID_ROLE, STREAMING_ROLE, Index
 from tests.helpers.llm_server import LLMServer, text_script
-from tests.qt.conftest import run, use_server
+from tests.helpers.loop import run
+from tests.helpers.services import use_server
+
+if TYPE_CHECKING:
+    from tests.helpers.qt_fixtures import Show
 
 # A fixed "now": local 10 March 2024, half a minute after midnight (no test depends on the wall clock).
 NOW = datetime(2024, 3, 10, 0, 0, 30).timestamp()
@@ -79,27 +83,11 @@ def _check(kept: list[QAbstractItemModelTester], *models: QAbstractItemModel) ->
         kept.append(QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Warning))
 
 
-def _sidebar(qtbot, services: AppServices, clock: float | None = None) -> ConversationSidebar:
+def _sidebar(shown: Show, services: AppServices, clock: float | None = None) -> ConversationSidebar:
     sidebar = ConversationSidebar(
         services.conversations, services.chat, clock=(lambda: clock) if clock is not None else time.time
     )
-    qtbot.addWidget(sidebar)
-    sidebar.resize(280, 600)
-    sidebar.show()
-    qtbot.waitExposed(sidebar)
-    sidebar.activateWindow()
-    qtbot.waitUntil(sidebar.isActiveWindow)
-    return sidebar
-
-
-def _window(qtbot, services: AppServices) -> MainWindow:
-    w = MainWindow(services)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    qtbot.waitUntil(w.isActiveWindow)
-    return w
+    return shown(sidebar, size=(280, 600), active=True)
 
 
 # ---- storage and service ---------------------------------------------------------------------------------
@@ -215,10 +203,10 @@ def test_source_and_proxy_stay_consistent_through_every_change(
 
 
 def test_a_new_message_moves_the_row_without_a_reset_and_keeps_the_selection(
-    qtbot, services: AppServices
+    qtbot, shown, services: AppServices
 ) -> None:
     ids = bulk(services.store, [(f"c{i}", NOW - 3600 * (i + 1), False, False) for i in range(50)])
-    sidebar = _sidebar(qtbot, services, clock=NOW)
+    sidebar = _sidebar(shown, services, clock=NOW)
     proxy, view = sidebar.model, sidebar.view
     target = ids[30]
     sidebar.select_conversation(target)
@@ -291,7 +279,7 @@ def test_headers_sit_on_the_first_row_of_each_group_and_roll_over_at_midnight(
 # ---- the sidebar -----------------------------------------------------------------------------------------
 
 
-def test_filter_as_you_type_keeps_the_open_conversation_selected(qtbot, services: AppServices) -> None:
+def test_filter_as_you_type_keeps_the_open_conversation_selected(qtbot, shown, services: AppServices) -> None:
     ids = bulk(
         services.store,
         [
@@ -300,7 +288,7 @@ def test_filter_as_you_type_keeps_the_open_conversation_selected(qtbot, services
             ("Green tea", NOW - 300, False, False),
         ],
     )
-    sidebar = _sidebar(qtbot, services, clock=NOW)
+    sidebar = _sidebar(shown, services, clock=NOW)
     opened: list[int] = []
     sidebar.conversation_activated.connect(opened.append)
     sidebar.select_conversation(ids[1])
@@ -322,9 +310,9 @@ def test_filter_as_you_type_keeps_the_open_conversation_selected(qtbot, services
     assert opened == []
 
 
-def test_rename_in_place_with_f2_typing_and_enter(qtbot, services: AppServices) -> None:
+def test_rename_in_place_with_f2_typing_and_enter(qtbot, main_window, services: AppServices) -> None:
     conv = services.conversations.create("Untitled idea")
-    w = _window(qtbot, services)
+    w = main_window(active=True)
     assert w.current_conversation_id() == conv.id
     w.conversation_list.setFocus()
     qtbot.keyClick(w.conversation_list, Qt.Key.Key_F2)
@@ -350,10 +338,12 @@ def test_rename_in_place_with_f2_typing_and_enter(qtbot, services: AppServices) 
     assert services.store.repo.get_conversation(conv.id).title == "Trip to Lisbon"
 
 
-def test_ctrl_z_in_the_composer_undoes_typing_not_a_deletion(qtbot, services: AppServices) -> None:
+def test_ctrl_z_in_the_composer_undoes_typing_not_a_deletion(
+    qtbot, main_window, services: AppServices
+) -> None:
     keep = services.conversations.create("keep")
     gone = services.conversations.create("gone")
-    w = _window(qtbot, services)
+    w = main_window(active=True)
     w.sidebar.delete_conversation(gone.id)
     assert w.current_conversation_id() == keep.id
     w.composer.setFocus()
@@ -362,10 +352,12 @@ def test_ctrl_z_in_the_composer_undoes_typing_not_a_deletion(qtbot, services: Ap
     assert services.conversations.pending_deletions() == [gone.id]
 
 
-def test_delete_then_undo_keeps_it_and_delete_then_wait_removes_it(qtbot, services: AppServices) -> None:
+def test_delete_then_undo_keeps_it_and_delete_then_wait_removes_it(
+    qtbot, main_window, services: AppServices
+) -> None:
     services.conversations.undo_window_ms = 150
     ids = bulk(services.store, [(f"chat {i}", NOW - 60 * (i + 1), False, False) for i in range(3)])
-    w = _window(qtbot, services)
+    w = main_window(active=True)
     w.open_conversation(ids[1])
     w.conversation_list.setFocus()
     qtbot.keyClick(w.conversation_list, Qt.Key.Key_Delete)
@@ -396,9 +388,9 @@ def test_delete_then_undo_keeps_it_and_delete_then_wait_removes_it(qtbot, servic
     assert w.current_conversation_id() == ids[1]  # it was not open: the open one stays
 
 
-def test_deleting_every_conversation_shows_the_welcome(qtbot, services: AppServices) -> None:
+def test_deleting_every_conversation_shows_the_welcome(qtbot, main_window, services: AppServices) -> None:
     conv = services.conversations.create("only one")
-    w = _window(qtbot, services)
+    w = main_window(active=True)
     w.sidebar.delete_conversation(conv.id)
     assert w.current_conversation_id() is None
     assert w.pages.currentWidget() is w.empty_label
@@ -406,9 +398,9 @@ def test_deleting_every_conversation_shows_the_welcome(qtbot, services: AppServi
     assert w.current_conversation_id() == conv.id
 
 
-def test_pin_and_archive_move_rows_and_persist(qtbot, services: AppServices) -> None:
+def test_pin_and_archive_move_rows_and_persist(qtbot, main_window, services: AppServices) -> None:
     ids = bulk(services.store, [(f"chat {i}", NOW - 60 * (i + 1), False, False) for i in range(4)])
-    w = _window(qtbot, services)
+    w = main_window(active=True)
     w.open_conversation(ids[0])
     menu = w.sidebar.context_menu(w.conversation_list.visualRect(w.conversation_model.index(3, 0)).center())
     assert [a.text() for a in menu.actions() if a.text()] == [
@@ -444,10 +436,10 @@ def test_pin_and_archive_move_rows_and_persist(qtbot, services: AppServices) -> 
 
 
 def test_ctrl_shift_k_focuses_the_filter_and_ctrl_n_clears_it_for_the_new_chat(
-    qtbot, services: AppServices
+    qtbot, main_window, services: AppServices
 ) -> None:
     bulk(services.store, [("about cats", NOW - 60, False, False), ("about dogs", NOW - 120, False, False)])
-    w = _window(qtbot, services)
+    w = main_window(active=True)
     qtbot.keyClick(w, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert w.sidebar.filter_edit.hasFocus()
     qtbot.keyClicks(w.sidebar.filter_edit, "dogs")
@@ -468,9 +460,9 @@ class CountingDelegate(ConversationDelegate):
         super().paint(painter, option, index)
 
 
-def test_streaming_dots_repaint_only_streaming_rows(qtbot, services: AppServices) -> None:
+def test_streaming_dots_repaint_only_streaming_rows(qtbot, shown, services: AppServices) -> None:
     ids = bulk(services.store, [(f"chat {i}", NOW - 60 * (i + 1), False, False) for i in range(20)])
-    sidebar = _sidebar(qtbot, services, clock=NOW)
+    sidebar = _sidebar(shown, services, clock=NOW)
     view = sidebar.view
     counting = CountingDelegate(view)
     counting.painted = []
@@ -493,13 +485,13 @@ def test_streaming_dots_repaint_only_streaming_rows(qtbot, services: AppServices
 
 
 def test_streaming_indicator_follows_the_chat_service(
-    aloop, qtbot, services: AppServices, llm_server: LLMServer
+    aloop, qtbot, main_window, services: AppServices, llm_server: LLMServer
 ) -> None:
     use_server(services, llm_server)
     llm_server.enqueue(text_script("Streaming in the list.", pieces=4))
     conv = services.conversations.create()
     other = services.conversations.create("another")
-    w = _window(qtbot, services)
+    w = main_window(active=True)
     w.open_conversation(conv.id)
     services.chat.send(conv.id, "Hello list")
     model = w.sidebar.source_model
@@ -543,7 +535,7 @@ def test_deleting_a_streaming_conversation_stops_its_answer(
 # ---- 10,000 conversations --------------------------------------------------------------------------------
 
 
-def test_ten_thousand_conversations_load_filter_and_scroll_fast(qtbot, services: AppServices) -> None:
+def test_ten_thousand_conversations_load_filter_and_scroll_fast(qtbot, shown, services: AppServices) -> None:
     words = ["python", "recipe", "travel", "budget", "garden", "rust", "poem", "physics", "café", "docker"]
     rows = [
         (f"{words[i % 10]} question {i} about {words[(i * 7) % 10]}", NOW - 97 * i, i % 997 == 0, i % 41 == 0)
@@ -559,7 +551,7 @@ def test_ten_thousand_conversations_load_filter_and_scroll_fast(qtbot, services:
         assert model.rowCount() == 10_000
         shiboken6.delete(model)
 
-    sidebar = _sidebar(qtbot, services, clock=NOW)
+    sidebar = _sidebar(shown, services, clock=NOW)
     sidebar.resize(280, 900)
     view = sidebar.view
     qtbot.wait(20)

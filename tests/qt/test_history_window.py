@@ -13,14 +13,6 @@ from desktop_chat.services.app_services import AppServices
 from desktop_chat.ui.main_window import MainWindow
 
 
-def _window(qtbot, services: AppServices) -> MainWindow:
-    w = MainWindow(services)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
-
-
 def _fill(services: AppServices, n: int) -> list[int]:
     repo = services.store.repo
     ids = []
@@ -44,10 +36,10 @@ def _wait_result(qtbot, w: MainWindow) -> str:
 
 
 def test_export_then_import_into_another_profile_through_the_window(
-    qtbot, services: AppServices, tmp_path: Path
+    qtbot, main_window, services: AppServices, tmp_path: Path
 ) -> None:
     ids = _fill(services, 30)
-    w = _window(qtbot, services)
+    w = main_window()
     out = tmp_path / "all.json"
     w.history_actions.export("json", out)
     assert _wait_result(qtbot, w) == f"Exported 30 conversations to {out}."
@@ -64,9 +56,9 @@ def test_export_then_import_into_another_profile_through_the_window(
 
 
 def test_import_shows_in_the_list_and_backup_is_a_working_database(
-    qtbot, services: AppServices, tmp_path: Path
+    qtbot, main_window, services: AppServices, tmp_path: Path
 ) -> None:
-    w = _window(qtbot, services)
+    w = main_window()
     export = tmp_path / "chatgpt.json"
     export.write_text(
         json.dumps(
@@ -116,13 +108,13 @@ def test_import_shows_in_the_list_and_backup_is_a_working_database(
 
 
 def test_a_long_import_can_be_cancelled_and_keeps_whole_conversations(
-    qtbot, services: AppServices, tmp_path: Path
+    qtbot, main_window, services: AppServices, tmp_path: Path
 ) -> None:
     from tests.helpers.export_samples import chatgpt_bulk
 
     source = tmp_path / "many.json"
     source.write_text(json.dumps(chatgpt_bulk(4000, turns=2)))  # about 4 s to import: time to cancel
-    w = _window(qtbot, services)
+    w = main_window()
     seen: list[tuple[int, int]] = []
     services.history.progress.connect(lambda progress: seen.append((progress.done, progress.total)))
     job = w.history_actions.import_file(source)
@@ -137,9 +129,9 @@ def test_a_long_import_can_be_cancelled_and_keeps_whole_conversations(
     assert seen[-1][1] == 4000
 
 
-def test_copy_conversation_as_markdown(qtbot, services: AppServices) -> None:
+def test_copy_conversation_as_markdown(qtbot, main_window, services: AppServices) -> None:
     ids = _fill(services, 1)
-    w = _window(qtbot, services)
+    w = main_window()
     w.open_conversation(ids[0])
     text = w.history_actions.copy_markdown()
     assert text is not None

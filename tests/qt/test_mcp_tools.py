@@ -7,7 +7,6 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,28 +19,19 @@ from desktop_chat.settings import ALWAYS_ALLOWED_TOOLS, MCP_SERVERS
 from desktop_chat.tools.mcp_config import load_mcp_config, parse_mcp_servers
 from desktop_chat.tools.mcp_host import tool_api_name
 from desktop_chat.tools.mcp_server import ServerState
-from tests.helpers.llm_server import LLMServer, chunk, text_script, tool_call
-from tests.qt.conftest import run, use_server
+from tests.helpers.llm_server import LLMServer, text_script, tool_round
+from tests.helpers.loop import run
+from tests.helpers.services import MCP_TEST_SERVER, use_server
 
 ROOT = Path(__file__).resolve().parents[2]
-TEST_SERVER = {"command": sys.executable, "args": ["-m", "tests.helpers.mcp_test_server"], "cwd": str(ROOT)}
 TIME_SERVER = {"command": sys.executable, "args": ["-m", "mcp_server_time", "--local-timezone", "UTC"]}
 
 
-def _tool_round(*calls: tuple[str, str, dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {"chunk": chunk(role="assistant", content=None)},
-        *(
-            {"chunk": chunk(tool_calls=[tool_call(i, call_id, name, json.dumps(args))])}
-            for i, (call_id, name, args) in enumerate(calls)
-        ),
-        {"chunk": chunk(finish_reason="tool_calls")},
-        {"done": True},
-    ]
-
-
-def _configure(services: AppServices, **servers: dict[str, Any]) -> None:
+def _serve(services: AppServices, llm_server: LLMServer, *, approval: str = "all", **servers: Any) -> None:
+    """Point the services at the test server, with these MCP servers and this approval mode."""
+    use_server(services, llm_server)
     services.settings.set(MCP_SERVERS, servers)
+    services.chat.approval_mode = approval
 
 
 def _answer(services: AppServices, conversation_id: int) -> Any:
@@ -64,22 +54,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
-@pytest.fixture
-def mcp_services(services: AppServices) -> Iterator[AppServices]:
-    yield services
-    services.mcp.close()
-
-
 def test_a_model_calls_a_test_server_and_mcp_server_time_and_the_database_keeps_each_call(
     aloop, mcp_services: AppServices, llm_server: LLMServer
 ) -> None:
     services = mcp_services
-    use_server(services, llm_server)
-    _configure(services, testtools=TEST_SERVER, time=TIME_SERVER)
-    services.chat.approval_mode = "all"
+    _serve(services, llm_server, testtools=MCP_TEST_SERVER, time=TIME_SERVER)
     add, now = tool_api_name("testtools", "add"), tool_api_name("time", "get_current_time")
     llm_server.enqueue(
-        _tool_round(("c1", add, {"a": 2, "b": 40}), ("c2", now, {"timezone": "Asia/Tokyo"})),
+        tool_round(("c1", add, {"a": 2, "b": 40}), ("c2", now, {"timezone": "Asia/Tokyo"})),
         text_script("42, and it is morning in Tokyo."),
     )
     conv = services.conversations.create()
@@ -113,11 +95,9 @@ def test_a_hanging_tool_is_cut_off_at_its_timeout_and_marked_failed(
     aloop, mcp_services: AppServices, llm_server: LLMServer
 ) -> None:
     services = mcp_services
-    use_server(services, llm_server)
-    _configure(services, testtools={**TEST_SERVER, "timeout": 1.5})
-    services.chat.approval_mode = "all"
+    _serve(services, llm_server, testtools={**MCP_TEST_SERVER, "timeout": 1.5})
     llm_server.enqueue(
-        _tool_round(("c1", tool_api_name("testtools", "hang"), {"seconds": 600})), text_script("It hung.")
+        tool_round(("c1", tool_api_name("testtools", "hang"), {"seconds": 600})), text_script("It hung.")
     )
     conv = services.conversations.create()
     started = time.monotonic()
@@ -134,13 +114,11 @@ def test_a_server_that_crashes_mid_call_fails_the_call_with_its_stderr_and_comes
     aloop, mcp_services: AppServices, llm_server: LLMServer
 ) -> None:
     services = mcp_services
-    use_server(services, llm_server)
-    _configure(services, testtools=TEST_SERVER)
-    services.chat.approval_mode = "all"
+    _serve(services, llm_server, testtools=MCP_TEST_SERVER)
     crash, echo = tool_api_name("testtools", "crash"), tool_api_name("testtools", "echo")
     llm_server.enqueue(
-        _tool_round(("c1", crash, {"message": "disk on fire"})),
-        _tool_round(("c2", echo, {"text": "still here"})),
+        tool_round(("c1", crash, {"message": "disk on fire"})),
+        tool_round(("c2", echo, {"text": "still here"})),
         text_script("Recovered."),
     )
     conv = services.conversations.create()
@@ -156,10 +134,8 @@ def test_a_server_that_crashes_mid_call_fails_the_call_with_its_stderr_and_comes
 
 
 def test_quitting_leaves_no_server_process(aloop, services: AppServices, llm_server: LLMServer) -> None:
-    use_server(services, llm_server)
-    _configure(services, testtools=TEST_SERVER, time=TIME_SERVER)
-    services.chat.approval_mode = "all"
-    llm_server.enqueue(_tool_round(("c1", tool_api_name("testtools", "pid"), {})), text_script("ok"))
+    _serve(services, llm_server, testtools=MCP_TEST_SERVER, time=TIME_SERVER)
+    llm_server.enqueue(tool_round(("c1", tool_api_name("testtools", "pid"), {})), text_script("ok"))
     conv = services.conversations.create()
     services.chat.send(conv.id, "Your pid?")
     run(aloop, services.chat.wait(conv.id), timeout=60)
@@ -207,13 +183,12 @@ def test_approval_denial_and_allow_for_this_conversation(
     aloop, mcp_services: AppServices, llm_server: LLMServer
 ) -> None:
     services = mcp_services
-    use_server(services, llm_server)
-    _configure(services, testtools=TEST_SERVER)
+    _serve(services, llm_server, testtools=MCP_TEST_SERVER, approval="ask")
     echo = tool_api_name("testtools", "echo")
     llm_server.enqueue(
-        _tool_round(("c1", echo, {"text": "first"})),
-        _tool_round(("c2", echo, {"text": "second"})),
-        _tool_round(("c3", echo, {"text": "third"})),
+        tool_round(("c1", echo, {"text": "first"})),
+        tool_round(("c2", echo, {"text": "second"})),
+        tool_round(("c3", echo, {"text": "third"})),
         text_script("done"),
     )
     asked: list[object] = []
@@ -254,10 +229,9 @@ def test_cancelling_a_running_tool_tells_the_model_and_the_answer_goes_on(
     aloop, mcp_services: AppServices, llm_server: LLMServer
 ) -> None:
     services = mcp_services
-    use_server(services, llm_server)
-    _configure(services, testtools=TEST_SERVER)
+    _serve(services, llm_server, testtools=MCP_TEST_SERVER, approval="ask")
     hang = tool_api_name("testtools", "hang")
-    llm_server.enqueue(_tool_round(("c1", hang, {"seconds": 600})), text_script("You stopped it."))
+    llm_server.enqueue(tool_round(("c1", hang, {"seconds": 600})), text_script("You stopped it."))
     conv = services.conversations.create()
     services.chat.send(conv.id, "Hang")
 
@@ -337,11 +311,9 @@ def test_a_large_result_is_truncated_for_the_model_and_kept_whole_in_the_databas
     aloop, mcp_services: AppServices, llm_server: LLMServer
 ) -> None:
     services = mcp_services
-    use_server(services, llm_server)
-    _configure(services, testtools=TEST_SERVER)
-    services.chat.approval_mode = "all"
+    _serve(services, llm_server, testtools=MCP_TEST_SERVER)
     llm_server.enqueue(
-        _tool_round(("c1", tool_api_name("testtools", "big"), {"chars": 150_000})), text_script("ok")
+        tool_round(("c1", tool_api_name("testtools", "big"), {"chars": 150_000})), text_script("ok")
     )
     conv = services.conversations.create()
     services.chat.send(conv.id, "Big result")
@@ -379,13 +351,13 @@ def test_a_streamable_http_server_is_called_through_the_chat_service(
             assert time.monotonic() < deadline, "the HTTP MCP server did not start"
             time.sleep(0.05)
         services = mcp_services
-        use_server(services, llm_server)
-        _configure(
-            services, web={"url": f"http://127.0.0.1:{port}/mcp", "headers": {"X-Client": "desktop_chat"}}
+        _serve(
+            services,
+            llm_server,
+            web={"url": f"http://127.0.0.1:{port}/mcp", "headers": {"X-Client": "desktop_chat"}},
         )
-        services.chat.approval_mode = "all"
         llm_server.enqueue(
-            _tool_round(("c1", tool_api_name("web", "add"), {"a": 1.5, "b": 2})), text_script("3.5 it is.")
+            tool_round(("c1", tool_api_name("web", "add"), {"a": 1.5, "b": 2})), text_script("3.5 it is.")
         )
         conv = services.conversations.create()
         services.chat.send(conv.id, "Add over HTTP")

@@ -13,11 +13,9 @@ from PySide6.QtWidgets import QWidget
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.settings import DEFAULT_MODEL, DEFAULT_PROFILE
 from desktop_chat.ui.empty_state import NO_MODEL_HINT, NO_PROVIDER_HINT
-from desktop_chat.ui.main_window import MainWindow
 from desktop_chat.ui.model_picker import ModelPicker
 from tests.helpers.llm_server import LLMServer
-from tests.helpers.settings_ui import until
-from tests.qt.conftest import run
+from tests.helpers.loop import run, until
 
 
 @pytest.fixture
@@ -46,14 +44,6 @@ def _picker(qtbot, services: AppServices) -> ModelPicker:
 
 def _items(picker: ModelPicker) -> list[str]:
     return [picker.model_box.itemText(i) for i in range(picker.model_box.count())]
-
-
-def _window(qtbot, services: AppServices) -> MainWindow:
-    w = MainWindow(services)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
 
 
 def _type_model(qtbot, picker: ModelPicker, model: str) -> None:
@@ -130,12 +120,12 @@ def test_choosing_a_profile_without_a_default_model_takes_its_first_listed_model
 
 
 def test_the_header_choice_applies_to_the_conversation_and_to_new_ones(
-    aloop, qtbot, services: AppServices, llm_server: LLMServer, second_server: LLMServer
+    aloop, qtbot, main_window, services: AppServices, llm_server: LLMServer, second_server: LLMServer
 ) -> None:
     first = services.providers.add("Alpha", llm_server.url, default_model="test-model", needs_key=False)
     second = services.providers.add("Beta", second_server.url, default_model="beta-1", needs_key=False)
     services.providers.use(first, "test-model")
-    w = _window(qtbot, services)
+    w = main_window()
     picker = w.model_picker
     assert w.findChild(ModelPicker, "modelPicker") is picker
     assert picker.accessibleName() == "Provider and model"
@@ -178,9 +168,9 @@ def test_the_header_choice_applies_to_the_conversation_and_to_new_ones(
 
 
 def test_sending_is_disabled_with_a_hint_until_a_model_is_chosen(
-    qtbot, services: AppServices, llm_server: LLMServer
+    qtbot, main_window, services: AppServices, llm_server: LLMServer
 ) -> None:
-    w = _window(qtbot, services)
+    w = main_window()
     assert w.composer.placeholderText() == NO_PROVIDER_HINT
     assert w.setup_button.isVisible()
     assert not w.model_picker.isVisible()

@@ -9,7 +9,6 @@ from PySide6.QtTest import QTest
 
 from desktop_chat.domain import Role
 from desktop_chat.services.app_services import AppServices
-from desktop_chat.ui.main_window import MainWindow
 from desktop_chat.ui.search.panel import SearchPanel
 
 
@@ -41,17 +40,6 @@ def _history(services: AppServices) -> dict[str, int]:
     return ids
 
 
-def _window(qtbot, services: AppServices) -> MainWindow:
-    w = MainWindow(services)
-    qtbot.addWidget(w)
-    w.resize(1000, 700)
-    w.show()
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    qtbot.waitUntil(w.isActiveWindow, timeout=2000)  # shortcuts go to the active window
-    return w
-
-
 def _results(qtbot, panel: SearchPanel, query: str) -> None:
     panel.field.setText("")
     QTest.keyClicks(panel.field, query)
@@ -59,10 +47,10 @@ def _results(qtbot, panel: SearchPanel, query: str) -> None:
 
 
 def test_ctrl_k_searches_everything_and_enter_opens_the_hit_on_its_branch(
-    qtbot, services: AppServices
+    qtbot, main_window, services: AppServices
 ) -> None:
     ids = _history(services)
-    w = _window(qtbot, services)
+    w = main_window(size=(1000, 700), active=True)
     qtbot.keyClick(w.sidebar.view, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
     panel = w.findChild(SearchPanel)
     assert panel is not None
@@ -83,9 +71,11 @@ def test_ctrl_k_searches_everything_and_enter_opens_the_hit_on_its_branch(
     assert w.transcript.currentIndex().row() == row
 
 
-def test_the_hit_is_scrolled_to_even_far_up_a_long_conversation(qtbot, services: AppServices) -> None:
+def test_the_hit_is_scrolled_to_even_far_up_a_long_conversation(
+    qtbot, main_window, services: AppServices
+) -> None:
     ids = _history(services)
-    w = _window(qtbot, services)
+    w = main_window(size=(1000, 700), active=True)
     panel = w.open_search()
     assert isinstance(panel, SearchPanel)
     _results(qtbot, panel, '"lifetimes in rust"')
@@ -97,9 +87,9 @@ def test_the_hit_is_scrolled_to_even_far_up_a_long_conversation(qtbot, services:
     assert w.transcript.viewport().rect().intersects(rect), "the hit is on screen"
 
 
-def test_prefix_exclude_and_order(qtbot, services: AppServices) -> None:
+def test_prefix_exclude_and_order(qtbot, main_window, services: AppServices) -> None:
     _history(services)
-    w = _window(qtbot, services)
+    w = main_window(size=(1000, 700), active=True)
     panel = w.open_search()
     assert isinstance(panel, SearchPanel)
     _results(qtbot, panel, "plan -porto")
@@ -130,9 +120,9 @@ def test_stale_queries_are_dropped_not_queued(qtbot, services: AppServices) -> N
     assert search.ran - before < 30, "queries overtaken before they started never ran"
 
 
-def test_ctrl_f_finds_in_the_open_conversation(qtbot, services: AppServices) -> None:
+def test_ctrl_f_finds_in_the_open_conversation(qtbot, main_window, services: AppServices) -> None:
     ids = _history(services)
-    w = _window(qtbot, services)
+    w = main_window(size=(1000, 700), active=True)
     w.open_conversation(ids["rust_conv"])
     qtbot.keyClick(w.transcript, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert w.find_bar.isVisible()

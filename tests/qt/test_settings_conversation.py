@@ -3,6 +3,8 @@ body shows them (blank fields are left out of the request)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
@@ -15,15 +17,15 @@ from desktop_chat.ui.settings.conversation import (
     parse_temperature,
 )
 from tests.helpers.llm_server import LLMServer
-from tests.qt.conftest import run, use_server
+from tests.helpers.loop import run
+from tests.helpers.services import use_server
+
+if TYPE_CHECKING:
+    from tests.helpers.qt_fixtures import Show
 
 
-def _dialog(qtbot, services: AppServices, conversation_id: int) -> ConversationSettingsDialog:
-    dialog = ConversationSettingsDialog(services.conversations, services.settings, conversation_id)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    qtbot.waitExposed(dialog)
-    return dialog
+def _dialog(shown: Show, services: AppServices, conversation_id: int) -> ConversationSettingsDialog:
+    return shown(ConversationSettingsDialog(services.conversations, services.settings, conversation_id))
 
 
 def _type(qtbot, edit, text: str) -> None:
@@ -66,11 +68,11 @@ def test_max_tokens_parsing() -> None:
 
 
 def test_temperature_and_max_tokens_reach_the_request_and_blank_ones_are_left_out(
-    aloop, qtbot, services: AppServices, llm_server: LLMServer
+    aloop, qtbot, shown, services: AppServices, llm_server: LLMServer
 ) -> None:
     use_server(services, llm_server)
     conversation = services.conversations.create("Tuned")
-    dialog = _dialog(qtbot, services, conversation.id)
+    dialog = _dialog(shown, services, conversation.id)
     assert dialog.objectName() == "conversationSettings"
     assert dialog.temperature_edit.placeholderText() == "Provider default"
     _type(qtbot, dialog.temperature_edit, "0.3")
@@ -82,7 +84,7 @@ def test_temperature_and_max_tokens_reach_the_request_and_blank_ones_are_left_ou
     body = llm_server.requests[-1].body
     assert (body["temperature"], body["max_tokens"]) == (0.3, 256)
 
-    dialog = _dialog(qtbot, services, conversation.id)
+    dialog = _dialog(shown, services, conversation.id)
     assert (dialog.temperature_edit.text(), dialog.max_tokens_edit.text()) == ("0.3", "256")
     _type(qtbot, dialog.temperature_edit, "")
     _save(qtbot, dialog)
@@ -91,7 +93,7 @@ def test_temperature_and_max_tokens_reach_the_request_and_blank_ones_are_left_ou
     assert "temperature" not in body
     assert body["max_tokens"] == 256
 
-    dialog = _dialog(qtbot, services, conversation.id)
+    dialog = _dialog(shown, services, conversation.id)
     _type(qtbot, dialog.max_tokens_edit, "")
     _save(qtbot, dialog)
     assert services.conversations.get(conversation.id).params == {}
@@ -101,9 +103,9 @@ def test_temperature_and_max_tokens_reach_the_request_and_blank_ones_are_left_ou
     assert "max_tokens" not in body
 
 
-def test_an_invalid_value_keeps_the_dialog_open_and_says_why(qtbot, services: AppServices) -> None:
+def test_an_invalid_value_keeps_the_dialog_open_and_says_why(qtbot, shown, services: AppServices) -> None:
     conversation = services.conversations.create("Bad")
-    dialog = _dialog(qtbot, services, conversation.id)
+    dialog = _dialog(shown, services, conversation.id)
     _type(qtbot, dialog.temperature_edit, "9")
     save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
     assert save is not None
@@ -115,12 +117,12 @@ def test_an_invalid_value_keeps_the_dialog_open_and_says_why(qtbot, services: Ap
 
 
 def test_the_system_prompt_of_a_conversation_overrides_the_default(
-    aloop, qtbot, services: AppServices, llm_server: LLMServer
+    aloop, qtbot, shown, services: AppServices, llm_server: LLMServer
 ) -> None:
     use_server(services, llm_server)
     services.settings.set(SYSTEM_PROMPT, "Be brief.")
     conversation = services.conversations.create("Pirate")
-    dialog = _dialog(qtbot, services, conversation.id)
+    dialog = _dialog(shown, services, conversation.id)
     assert dialog.default_check.isChecked()
     assert dialog.prompt_edit.isReadOnly()
     assert dialog.prompt_edit.toPlainText() == "Be brief."
@@ -136,7 +138,7 @@ def test_the_system_prompt_of_a_conversation_overrides_the_default(
     _send(aloop, services, conversation.id, "again")
     assert llm_server.requests[-1].body["messages"][0] == {"role": "system", "content": "Talk like a pirate."}
 
-    dialog = _dialog(qtbot, services, conversation.id)
+    dialog = _dialog(shown, services, conversation.id)
     assert not dialog.default_check.isChecked()
     dialog.default_check.setChecked(True)
     _save(qtbot, dialog)

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.settings import AUTO_TITLE, FONT_SIZE, MAX_TOOL_ROUNDS, PROXY_URL, SYSTEM_PROMPT, THEME
-from desktop_chat.ui.main_window import MainWindow
 from desktop_chat.ui.settings.dialog import SettingsDialog
 
+if TYPE_CHECKING:
+    from tests.helpers.qt_fixtures import Show
 
-def _dialog(qtbot, services: AppServices) -> SettingsDialog:
+
+def _dialog(shown: Show, services: AppServices) -> SettingsDialog:
     dialog = SettingsDialog(services)
-    qtbot.addWidget(dialog)
     dialog.show_page("general")
-    dialog.show()
-    qtbot.waitExposed(dialog)
-    return dialog
+    return shown(dialog)
 
 
 def _choose(qtbot, combo, text: str) -> None:
@@ -30,8 +31,8 @@ def _choose(qtbot, combo, text: str) -> None:
         qtbot.keyClick(combo, key)
 
 
-def test_theme_text_size_titles_and_tool_rounds_apply_at_once(qtbot, services: AppServices) -> None:
-    dialog = _dialog(qtbot, services)
+def test_theme_text_size_titles_and_tool_rounds_apply_at_once(qtbot, shown, services: AppServices) -> None:
+    dialog = _dialog(shown, services)
     page = dialog.general_page
     assert dialog.tabs.currentWidget() is page
     settings = services.settings
@@ -53,8 +54,8 @@ def test_theme_text_size_titles_and_tool_rounds_apply_at_once(qtbot, services: A
     assert settings.get(MAX_TOOL_ROUNDS) == 3
 
 
-def test_the_page_follows_changes_made_elsewhere(qtbot, services: AppServices) -> None:
-    dialog = _dialog(qtbot, services)
+def test_the_page_follows_changes_made_elsewhere(qtbot, shown, services: AppServices) -> None:
+    dialog = _dialog(shown, services)
     page = dialog.general_page
     services.settings.set(THEME, "light")
     services.settings.set(FONT_SIZE, 18)
@@ -62,8 +63,10 @@ def test_the_page_follows_changes_made_elsewhere(qtbot, services: AppServices) -
     assert page.font_spin.value() == 18
 
 
-def test_the_default_system_prompt_is_saved_after_typing_and_on_close(qtbot, services: AppServices) -> None:
-    dialog = _dialog(qtbot, services)
+def test_the_default_system_prompt_is_saved_after_typing_and_on_close(
+    qtbot, shown, services: AppServices
+) -> None:
+    dialog = _dialog(shown, services)
     page = dialog.general_page
     page.prompt_edit.setFocus()
     qtbot.keyClicks(page.prompt_edit, "Answer briefly.")
@@ -75,8 +78,8 @@ def test_the_default_system_prompt_is_saved_after_typing_and_on_close(qtbot, ser
     assert services.settings.get(SYSTEM_PROMPT) == "Answer briefly. In French."
 
 
-def test_a_proxy_is_checked_before_it_is_saved(qtbot, services: AppServices) -> None:
-    dialog = _dialog(qtbot, services)
+def test_a_proxy_is_checked_before_it_is_saved(qtbot, shown, services: AppServices) -> None:
+    dialog = _dialog(shown, services)
     page = dialog.general_page
     page.proxy_edit.setFocus()
     qtbot.keyClicks(page.proxy_edit, "ftp://nope")
@@ -96,16 +99,9 @@ def test_a_proxy_is_checked_before_it_is_saved(qtbot, services: AppServices) -> 
 
 
 @pytest.mark.qt_log_ignore("This plugin does not support raise")  # offscreen: open twice raises it
-def test_ctrl_comma_opens_settings_and_the_header_opens_conversation_settings(
-    qtbot, services: AppServices
-) -> None:
-    w = MainWindow(services)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
+def test_ctrl_comma_opens_settings_and_the_header_opens_conversation_settings(qtbot, main_window) -> None:
+    w = main_window(active=True)
     assert not w.conversation_settings_button.isVisible()  # nothing open yet
-    w.activateWindow()
-    qtbot.waitUntil(w.isActiveWindow)
     qtbot.keyClick(w, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
     dialog = w.findChild(SettingsDialog, "settingsDialog")
     assert dialog is not None

@@ -9,8 +9,7 @@ import shiboken6
 from PySide6.QtWidgets import QWidget
 
 from desktop_chat.ui.common.widget_tasks import Jobs
-from tests.helpers.settings_ui import until
-from tests.qt.conftest import run
+from tests.helpers.loop import run, until
 
 
 def test_a_job_started_outside_the_loop_runs_when_the_loop_runs(aloop, qtbot) -> None:

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import keyring.backends.fail
 import pytest
 from PySide6.QtCore import Qt
 
@@ -24,21 +22,18 @@ from desktop_chat.settings import (
     SYSTEM_PROMPT,
     THEME,
 )
-from desktop_chat.storage import Store
 from desktop_chat.ui.settings.dialog import SettingsDialog
 from desktop_chat.ui.settings.general import GeneralPage
 from desktop_chat.ui.settings.page import SettingsPage
 from desktop_chat.ui.settings.providers import ProvidersPage
 from desktop_chat.ui.settings.tools import ToolsPage
-from tests.helpers.settings_ui import app_services
 
 
 @pytest.fixture
-def page_services(store: Store, tmp_path: Path) -> Iterator[AppServices]:
+def page_services(no_keychain_services: AppServices) -> Iterator[AppServices]:
     """Services without a keychain (no page here saves a key)."""
-    with app_services(store, tmp_path, keyring.backends.fail.Keyring()) as services:
-        yield services
-        services.mcp.close()
+    yield no_keychain_services
+    no_keychain_services.mcp.close()
 
 
 def _dialog(qtbot, services: AppServices, name: str) -> SettingsDialog:

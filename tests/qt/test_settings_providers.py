@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keyring.backends.fail
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
@@ -16,39 +15,18 @@ from desktop_chat.domain import ProviderProfile
 from desktop_chat.secrets import SecretStore
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.settings import DEFAULT_MODEL, DEFAULT_PROFILE
-from desktop_chat.storage import Store
 from desktop_chat.ui.settings.dialog import SettingsDialog
 from desktop_chat.ui.settings.providers import ProvidersPage
 from tests.helpers.llm_server import LLMServer, http_error
-from tests.helpers.settings_ui import app_services, click_box_button, files_containing, message_box, until
-from tests.qt.conftest import run
-from tests.secret_service import SecretService
+from tests.helpers.loop import run, until
+from tests.helpers.settings_ui import click_box_button, files_containing, message_box
+
+if TYPE_CHECKING:
+    from tests.helpers.qt_fixtures import Show
 
 
-@pytest.fixture
-def keyring_services(store: Store, tmp_path: Path, secret_service: SecretService) -> Iterator[AppServices]:
-    """Services whose keys go to the test run's real Secret Service (removed again afterwards)."""
-    backend = secret_service.backend()
-    with app_services(store, tmp_path, backend) as services:
-        yield services
-        cleanup = SecretStore(backend=backend)
-        for profile in services.providers.profiles():
-            cleanup.delete(profile.key_ref)
-
-
-@pytest.fixture
-def no_keychain_services(store: Store, tmp_path: Path) -> Iterator[AppServices]:
-    """Services on a system without any keychain."""
-    with app_services(store, tmp_path, keyring.backends.fail.Keyring()) as services:
-        yield services
-
-
-def _dialog(qtbot, services: AppServices) -> SettingsDialog:
-    dialog = SettingsDialog(services)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    qtbot.waitExposed(dialog)
-    return dialog
+def _dialog(shown: Show, services: AppServices) -> SettingsDialog:
+    return shown(SettingsDialog(services))
 
 
 def _add(page: ProvidersPage, label: str) -> None:
@@ -75,11 +53,11 @@ def _canary() -> str:
 
 @pytest.mark.keyring
 def test_a_key_typed_for_a_new_provider_goes_to_the_keychain_and_nowhere_else(
-    qtbot, keyring_services: AppServices, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    qtbot, shown, keyring_services: AppServices, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     services = keyring_services
-    dialog = _dialog(qtbot, services)
+    dialog = _dialog(shown, services)
     page = dialog.providers_page
     _add(page, "OpenAI")
     assert page.name_edit.text() == "OpenAI"
@@ -113,12 +91,12 @@ def test_a_key_typed_for_a_new_provider_goes_to_the_keychain_and_nowhere_else(
 
 @pytest.mark.keyring
 def test_removing_a_key_asks_first_and_then_deletes_it_from_the_keychain(
-    qtbot, keyring_services: AppServices
+    qtbot, shown, keyring_services: AppServices
 ) -> None:
     services = keyring_services
     profile = services.providers.add("Groq", "https://api.groq.com/openai/v1", default_model="llama")
     services.providers.set_key(profile.id, _canary())
-    dialog = _dialog(qtbot, services)
+    dialog = _dialog(shown, services)
     page = dialog.providers_page
     assert page.current_profile_id() == profile.id
     assert "saved in" in page.key_status.text()
@@ -137,14 +115,14 @@ def test_removing_a_key_asks_first_and_then_deletes_it_from_the_keychain(
 
 @pytest.mark.keyring
 def test_deleting_a_provider_asks_and_removes_its_key_and_default(
-    qtbot, keyring_services: AppServices
+    qtbot, shown, keyring_services: AppServices
 ) -> None:
     services = keyring_services
     keep = services.providers.add("Local", "http://127.0.0.1:9/v1", default_model="m", needs_key=False)
     doomed = services.providers.add("Mistral", "https://api.mistral.ai/v1", default_model="small")
     services.providers.set_key(doomed.id, _canary())
     services.providers.use(doomed, "small")
-    dialog = _dialog(qtbot, services)
+    dialog = _dialog(shown, services)
     page = dialog.providers_page
     page.profile_list.setCurrentRow(page._row_of(doomed.id))
     assert page.current_profile_id() == doomed.id
@@ -165,11 +143,11 @@ def test_deleting_a_provider_asks_and_removes_its_key_and_default(
 
 
 def test_editing_a_provider_saves_name_url_model_and_headers(
-    qtbot, no_keychain_services: AppServices
+    qtbot, shown, no_keychain_services: AppServices
 ) -> None:
     services = no_keychain_services
     profile = services.providers.add("Box", "http://127.0.0.1:9/v1", default_model="a", needs_key=False)
-    dialog = _dialog(qtbot, services)
+    dialog = _dialog(shown, services)
     page = dialog.providers_page
     assert not page.save_button.isEnabled()  # nothing changed yet
     _retype(qtbot, page.name_edit, "Workstation")
@@ -200,8 +178,8 @@ def test_editing_a_provider_saves_name_url_model_and_headers(
     assert page.profile_list.currentItem().text() == "Workstation"
 
 
-def test_a_bad_base_url_is_refused_with_a_message(qtbot, no_keychain_services: AppServices) -> None:
-    dialog = _dialog(qtbot, no_keychain_services)
+def test_a_bad_base_url_is_refused_with_a_message(qtbot, shown, no_keychain_services: AppServices) -> None:
+    dialog = _dialog(shown, no_keychain_services)
     page = dialog.providers_page
     _add(page, "Other OpenAI-compatible endpoint…")
     qtbot.keyClicks(page.name_edit, "Mine")
@@ -211,11 +189,13 @@ def test_a_bad_base_url_is_refused_with_a_message(qtbot, no_keychain_services: A
     assert no_keychain_services.providers.profiles() == []
 
 
-def test_leaving_a_changed_provider_asks_to_save_or_discard(qtbot, no_keychain_services: AppServices) -> None:
+def test_leaving_a_changed_provider_asks_to_save_or_discard(
+    qtbot, shown, no_keychain_services: AppServices
+) -> None:
     services = no_keychain_services
     first = services.providers.add("First", "http://127.0.0.1:9/v1", default_model="m", needs_key=False)
     second = services.providers.add("Second", "http://127.0.0.1:10/v1", default_model="m", needs_key=False)
-    dialog = _dialog(qtbot, services)
+    dialog = _dialog(shown, services)
     page = dialog.providers_page
     page.profile_list.setCurrentRow(page._row_of(first.id))
     _retype(qtbot, page.name_edit, "First renamed")
@@ -240,10 +220,10 @@ def test_leaving_a_changed_provider_asks_to_save_or_discard(qtbot, no_keychain_s
 
 
 def test_without_a_keychain_the_page_says_why_and_local_servers_still_work(
-    qtbot, aloop, no_keychain_services: AppServices, llm_server: LLMServer
+    qtbot, shown, aloop, no_keychain_services: AppServices, llm_server: LLMServer
 ) -> None:
     services = no_keychain_services
-    dialog = _dialog(qtbot, services)
+    dialog = _dialog(shown, services)
     page = dialog.providers_page
     assert page.keychain_message.isVisible()
     assert page.keychain_message.text().startswith(
@@ -261,10 +241,10 @@ def test_without_a_keychain_the_page_says_why_and_local_servers_still_work(
 
 
 def test_test_connection_lists_the_models_without_blocking(
-    qtbot, aloop, no_keychain_services: AppServices, llm_server: LLMServer
+    qtbot, shown, aloop, no_keychain_services: AppServices, llm_server: LLMServer
 ) -> None:
     llm_server.models = ["alpha", "beta", "gamma"]
-    dialog = _dialog(qtbot, no_keychain_services)
+    dialog = _dialog(shown, no_keychain_services)
     page = dialog.providers_page
     _add(page, "Other OpenAI-compatible endpoint…")
     qtbot.keyClicks(page.name_edit, "Test server")
@@ -283,11 +263,11 @@ def test_test_connection_lists_the_models_without_blocking(
 
 @pytest.mark.keyring
 def test_a_refused_key_is_reported_next_to_the_button(
-    qtbot, aloop, keyring_services: AppServices, llm_server: LLMServer
+    qtbot, shown, aloop, keyring_services: AppServices, llm_server: LLMServer
 ) -> None:
     llm_server.models = None  # no list: the test sends a one-token request to the typed model
     llm_server.enqueue([http_error(401, "Incorrect API key provided")])
-    dialog = _dialog(qtbot, keyring_services)
+    dialog = _dialog(shown, keyring_services)
     page = dialog.providers_page
     _add(page, "Other OpenAI-compatible endpoint…")
     qtbot.keyClicks(page.url_edit, llm_server.url)
@@ -305,12 +285,12 @@ def test_a_refused_key_is_reported_next_to_the_button(
 
 
 def test_list_models_fills_the_default_model_list(
-    qtbot, aloop, no_keychain_services: AppServices, llm_server: LLMServer
+    qtbot, shown, aloop, no_keychain_services: AppServices, llm_server: LLMServer
 ) -> None:
     services = no_keychain_services
     llm_server.models = ["llama3.1:8b", "qwen2.5:7b"]
     profile = services.providers.add("Here", llm_server.url, default_model="qwen2.5:7b", needs_key=False)
-    dialog = _dialog(qtbot, services)
+    dialog = _dialog(shown, services)
     page = dialog.providers_page
     assert page.current_profile_id() == profile.id
     qtbot.mouseClick(page.list_button, Qt.MouseButton.LeftButton)
@@ -325,11 +305,11 @@ def test_list_models_fills_the_default_model_list(
 
 
 def test_a_server_without_a_model_list_takes_a_typed_model_id(
-    qtbot, aloop, no_keychain_services: AppServices, llm_server: LLMServer
+    qtbot, shown, aloop, no_keychain_services: AppServices, llm_server: LLMServer
 ) -> None:
     services = no_keychain_services
     llm_server.models = None
-    dialog = _dialog(qtbot, services)
+    dialog = _dialog(shown, services)
     page = dialog.providers_page
     _add(page, "Other OpenAI-compatible endpoint…")
     qtbot.keyClicks(page.name_edit, "Bare server")
@@ -353,9 +333,9 @@ def test_a_server_without_a_model_list_takes_a_typed_model_id(
     assert (profile.name, profile.default_model) == ("Bare server", "my-local-model")
 
 
-def test_closing_with_unsaved_changes_asks_first(qtbot, no_keychain_services: AppServices) -> None:
+def test_closing_with_unsaved_changes_asks_first(qtbot, shown, no_keychain_services: AppServices) -> None:
     services = no_keychain_services
-    dialog = _dialog(qtbot, services)
+    dialog = _dialog(shown, services)
     page = dialog.providers_page
     _add(page, "LM Studio (on this computer)")
     dialog.reject()  # Escape / Close

@@ -7,10 +7,9 @@ import json
 import shlex
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keyring.backends.fail
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
@@ -20,14 +19,15 @@ from desktop_chat.secrets import SecretStore
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.mcp import McpServerConfig
 from desktop_chat.settings import ALWAYS_ALLOWED_TOOLS, DISABLED_TOOLS, MCP_SERVERS
-from desktop_chat.storage import Store
 from desktop_chat.ui.settings.conversation import ConversationSettingsDialog
 from desktop_chat.ui.settings.dialog import SettingsDialog
 from desktop_chat.ui.settings.mcp_text import parse_command, parse_env
 from desktop_chat.ui.settings.tools import ToolsPage
-from tests.helpers.settings_ui import app_services, click_box_button, files_containing, message_box, until
-from tests.qt.conftest import run
-from tests.secret_service import SecretService
+from tests.helpers.loop import run, until
+from tests.helpers.settings_ui import click_box_button, files_containing, message_box
+
+if TYPE_CHECKING:
+    from tests.helpers.qt_fixtures import Show
 
 ROOT = Path(__file__).resolve().parents[2]
 FAILING = McpServerConfig(
@@ -41,33 +41,10 @@ WORKING = McpServerConfig(
 TEST_TOOLS = ["add", "big", "crash", "echo", "hang", "pid"]
 
 
-@pytest.fixture
-def mcp_services(services: AppServices) -> Iterator[AppServices]:
-    """Services whose MCP server processes are stopped at the end of the test."""
-    yield services
-    services.mcp.close()
-
-
-@pytest.fixture
-def keyring_services(store: Store, tmp_path: Path, secret_service: SecretService) -> Iterator[AppServices]:
-    """Services whose tokens go to the test run's real Secret Service."""
-    with app_services(store, tmp_path, secret_service.backend()) as services:
-        yield services
-
-
-@pytest.fixture
-def no_keychain_services(store: Store, tmp_path: Path) -> Iterator[AppServices]:
-    """Services on a system without any keychain."""
-    with app_services(store, tmp_path, keyring.backends.fail.Keyring()) as services:
-        yield services
-
-
-def _dialog(qtbot, services: AppServices) -> SettingsDialog:
+def _dialog(shown: Show, services: AppServices) -> SettingsDialog:
     dialog = SettingsDialog(services)
-    qtbot.addWidget(dialog)
     dialog.show_page("tools")
-    dialog.show()
-    qtbot.waitExposed(dialog)
+    shown(dialog)
     assert dialog.tabs.currentWidget() is dialog.tools_page
     return dialog
 
@@ -116,10 +93,10 @@ def test_the_command_line_and_environment_are_read_as_a_shell_would() -> None:
 
 
 def test_unchecking_a_built_in_tool_switches_it_off_and_always_allowed_tools_can_be_forgotten(
-    qtbot, services: AppServices
+    qtbot, shown, services: AppServices
 ) -> None:
     services.settings.set(ALWAYS_ALLOWED_TOOLS, ["fetch_web_page", "files__read"])
-    dialog = _dialog(qtbot, services)
+    dialog = _dialog(shown, services)
     page = dialog.tools_page
     assert page.objectName() == "toolsPage"
     assert page.builtin_list.objectName() == "builtinTools"
@@ -160,9 +137,9 @@ def test_unchecking_a_built_in_tool_switches_it_off_and_always_allowed_tools_can
 
 
 def test_a_stdio_server_added_in_the_form_is_saved_in_the_mcp_servers_format(
-    qtbot, services: AppServices, tmp_path: Path
+    qtbot, shown, services: AppServices, tmp_path: Path
 ) -> None:
-    dialog = _dialog(qtbot, services)
+    dialog = _dialog(shown, services)
     page = dialog.tools_page
     assert page.server_list.objectName() == "mcpServerList"
     assert page.empty_label.isVisible()
@@ -255,10 +232,10 @@ def test_a_stdio_server_added_in_the_form_is_saved_in_the_mcp_servers_format(
 
 
 def test_import_from_a_file_says_what_was_added_and_what_was_skipped(
-    qtbot, services: AppServices, tmp_path: Path
+    qtbot, shown, services: AppServices, tmp_path: Path
 ) -> None:
     services.mcp.save_server(McpServerConfig("time", command="old-time-server"))
-    dialog = _dialog(qtbot, services)
+    dialog = _dialog(shown, services)
     page = dialog.tools_page
     config = tmp_path / "claude_desktop_config.json"
     config.write_text(
@@ -313,11 +290,11 @@ def test_import_from_a_file_says_what_was_added_and_what_was_skipped(
 
 
 def test_a_failing_server_shows_its_error_and_stderr_after_start(
-    aloop, qtbot, mcp_services: AppServices
+    aloop, qtbot, shown, mcp_services: AppServices
 ) -> None:
     services = mcp_services
     services.mcp.save_server(FAILING)
-    dialog = _dialog(qtbot, services)
+    dialog = _dialog(shown, services)
     page = dialog.tools_page
     assert not page.stderr_box.isVisible()
     _start(aloop, page, "broken", "failed")
@@ -337,12 +314,12 @@ def test_a_failing_server_shows_its_error_and_stderr_after_start(
 
 
 def test_a_working_server_lists_its_tools_and_one_can_be_switched_off(
-    aloop, qtbot, mcp_services: AppServices
+    aloop, qtbot, shown, mcp_services: AppServices
 ) -> None:
     services = mcp_services
     services.mcp.save_server(WORKING)
     services.mcp.save_server(FAILING)
-    dialog = _dialog(qtbot, services)
+    dialog = _dialog(shown, services)
     page = dialog.tools_page
     _start(aloop, page, "testtools", "ready")
     assert page.status_label.text() == "ready with 6 tools"
@@ -381,11 +358,11 @@ def test_a_working_server_lists_its_tools_and_one_can_be_switched_off(
 
 @pytest.mark.keyring
 def test_a_token_goes_to_the_keychain_and_never_to_the_settings_file(
-    qtbot, keyring_services: AppServices, tmp_path: Path
+    qtbot, shown, keyring_services: AppServices, tmp_path: Path
 ) -> None:
     services = keyring_services
     token = f"mcp-canary-{uuid.uuid4().hex}"
-    dialog = _dialog(qtbot, services)
+    dialog = _dialog(shown, services)
     page = dialog.tools_page
     _click(qtbot, page.add_button)
     qtbot.keyClicks(page.name_edit, "remote")
@@ -417,11 +394,11 @@ def test_a_token_goes_to_the_keychain_and_never_to_the_settings_file(
 
 
 def test_without_a_keychain_the_token_field_is_off_and_says_why(
-    qtbot, no_keychain_services: AppServices
+    qtbot, shown, no_keychain_services: AppServices
 ) -> None:
     services = no_keychain_services
     services.mcp.save_server(McpServerConfig("remote", url="https://mcp.example.com/mcp"))
-    dialog = _dialog(qtbot, services)
+    dialog = _dialog(shown, services)
     page = dialog.tools_page
     assert page.current_server() == "remote"
     assert not page.token_edit.isEnabled()
@@ -430,14 +407,14 @@ def test_without_a_keychain_the_token_field_is_off_and_says_why(
     assert page.token_edit.placeholderText() == "No keychain: tokens cannot be saved"
 
 
-def _conversation_dialog(qtbot, services: AppServices, conversation_id: int) -> ConversationSettingsDialog:
-    dialog = ConversationSettingsDialog(
-        services.conversations, services.settings, conversation_id, tools=services.tools
+def _conversation_dialog(
+    shown: Show, services: AppServices, conversation_id: int
+) -> ConversationSettingsDialog:
+    return shown(
+        ConversationSettingsDialog(
+            services.conversations, services.settings, conversation_id, tools=services.tools
+        )
     )
-    qtbot.addWidget(dialog)
-    dialog.show()
-    qtbot.waitExposed(dialog)
-    return dialog
 
 
 def _save_conversation(qtbot, dialog: ConversationSettingsDialog) -> None:
@@ -447,11 +424,11 @@ def _save_conversation(qtbot, dialog: ConversationSettingsDialog) -> None:
 
 
 def test_a_conversation_offers_all_tools_none_or_the_chosen_ones(
-    aloop, qtbot, mcp_services: AppServices
+    aloop, qtbot, shown, mcp_services: AppServices
 ) -> None:
     services = mcp_services
     conversation = services.conversations.create("Tools")
-    dialog = _conversation_dialog(qtbot, services, conversation.id)
+    dialog = _conversation_dialog(shown, services, conversation.id)
     assert dialog.tools_all.isChecked()
     assert not dialog.tools_list.isEnabled()
     listed = [dialog.tools_list.item(r).text() for r in range(dialog.tools_list.count())]
@@ -460,7 +437,7 @@ def test_a_conversation_offers_all_tools_none_or_the_chosen_ones(
     _save_conversation(qtbot, dialog)
     assert services.conversations.get(conversation.id).params == {"tools": "none"}
 
-    dialog = _conversation_dialog(qtbot, services, conversation.id)
+    dialog = _conversation_dialog(shown, services, conversation.id)
     assert dialog.tools_none.isChecked()
     _click(qtbot, dialog.tools_chosen)
     assert dialog.tools_list.isEnabled()
@@ -471,7 +448,7 @@ def test_a_conversation_offers_all_tools_none_or_the_chosen_ones(
 
     # an MCP server's tools are listed once the servers were asked for them
     services.mcp.save_server(WORKING)
-    dialog = _conversation_dialog(qtbot, services, conversation.id)
+    dialog = _conversation_dialog(shown, services, conversation.id)
     assert dialog.tools_chosen.isChecked()
     assert dialog.checked_tools() == ["calculator", "current_datetime"]
     assert dialog.load_tools_button.isVisible()
@@ -486,7 +463,7 @@ def test_a_conversation_offers_all_tools_none_or_the_chosen_ones(
         "tools": ["calculator", "current_datetime", "testtools__echo"]
     }
 
-    dialog = _conversation_dialog(qtbot, services, conversation.id)
+    dialog = _conversation_dialog(shown, services, conversation.id)
     _click(qtbot, dialog.tools_all)
     _save_conversation(qtbot, dialog)
     assert services.conversations.get(conversation.id).params == {}

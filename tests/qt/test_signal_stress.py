@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import app_env
+from tests.helpers.proc import app_env
 
 HELPER = Path(__file__).parents[1] / "helpers" / "emit_signals.py"
 N = 100_000

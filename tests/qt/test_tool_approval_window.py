@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -19,51 +16,27 @@ from desktop_chat.services.chat import CANCELLED_BY_USER, DECLINED
 from desktop_chat.settings import MCP_SERVERS
 from desktop_chat.ui.main_window import MainWindow
 from desktop_chat.ui.transcript.delegate import TranscriptDelegate
-from tests.helpers.llm_server import LLMServer, chunk, text_script, tool_call
-from tests.qt.conftest import run, use_server
+from tests.helpers.llm_server import LLMServer, text_script, tool_round
+from tests.helpers.loop import run, until
+from tests.helpers.services import MCP_TEST_SERVER, use_server
 
-ROOT = Path(__file__).resolve().parents[2]
+if TYPE_CHECKING:
+    from tests.helpers.qt_fixtures import MakeMainWindow
+
 ECHO = "testtools__echo"
 HANG = "testtools__hang"
 
 
 def _tool_round(call_id: str, name: str, args: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {"chunk": chunk(role="assistant", content="Let me check. ")},
-        {"chunk": chunk(tool_calls=[tool_call(0, call_id, name, json.dumps(args))])},
-        {"chunk": chunk(finish_reason="tool_calls")},
-        {"done": True},
-    ]
+    return tool_round((call_id, name, args), content="Let me check. ")
 
 
 @pytest.fixture
-def window(qtbot, services: AppServices, llm_server: LLMServer) -> Iterator[MainWindow]:
-    use_server(services, llm_server)
-    services.settings.set(
-        MCP_SERVERS,
-        {
-            "testtools": {
-                "command": sys.executable,
-                "args": ["-m", "tests.helpers.mcp_test_server"],
-                "cwd": str(ROOT),
-            }
-        },
-    )
-    w = MainWindow(services)
-    qtbot.addWidget(w)
-    w.resize(1000, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    services.mcp.close()
-
-
-async def _until(predicate: Callable[[], object], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not reached")
-        await asyncio.sleep(0.01)
+def window(main_window: MakeMainWindow, mcp_services: AppServices, llm_server: LLMServer) -> MainWindow:
+    """The main window over services that use the test server and the MCP test server."""
+    use_server(mcp_services, llm_server)
+    mcp_services.settings.set(MCP_SERVERS, {"testtools": MCP_TEST_SERVER})
+    return main_window(size=(1000, 800))
 
 
 def _send(qtbot, w: MainWindow, text: str) -> int:
@@ -122,7 +95,7 @@ def test_allow_once_from_the_transcript_runs_the_call_with_the_arguments_shown(
         _tool_round("c1", ECHO, {"text": "hello from the model"}), text_script("It said hello.")
     )
     conv_id = _send(qtbot, w, "Echo something")
-    run(aloop, _until(lambda: _waiting(w)), timeout=60)
+    run(aloop, until(lambda: _waiting(w), timeout=30), timeout=60)
     row = w.transcript_model.row_at(_answer_row(w))
     assert row is not None
     assert row.tool_status("c1") is ToolStatus.QUEUED, "nothing runs before the person says yes"
@@ -139,12 +112,13 @@ def test_allow_once_from_the_transcript_runs_the_call_with_the_arguments_shown(
     assert execution.result == "hello from the model"
     run(
         aloop,
-        _until(
+        until(
             lambda: (
                 not _waiting(w)
                 and w.transcript_model.row_at(_answer_row(w)).tool_status("c1")  # type: ignore[union-attr]
                 is ToolStatus.SUCCEEDED
-            )
+            ),
+            timeout=30,
         ),
     )
 
@@ -155,7 +129,7 @@ def test_deny_tells_the_model_the_user_declined(
     w = window
     llm_server.enqueue(_tool_round("c1", ECHO, {"text": "secret"}), text_script("Understood, I will not."))
     conv_id = _send(qtbot, w, "Echo a secret")
-    run(aloop, _until(lambda: _waiting(w)), timeout=60)
+    run(aloop, until(lambda: _waiting(w), timeout=30), timeout=60)
     run(aloop, _in_loop(lambda: _click(qtbot, w, "approve", "Deny")))
     run(aloop, services.chat.wait(conv_id), timeout=60)
     (execution,) = _executions(services, conv_id)
@@ -163,9 +137,17 @@ def test_deny_tells_the_model_the_user_declined(
     assert execution.error == DECLINED
     told = [m["content"] for m in llm_server.requests[-1].body["messages"] if m["role"] == "tool"]
     assert told == [DECLINED]
-    row_of = lambda: w.transcript_model.row_at(_answer_row(w))  # noqa: E731
-    run(aloop, _until(lambda: row_of().tool_status("c1") is ToolStatus.CANCELLED))  # type: ignore[union-attr]
-    assert not row_of().approvals  # type: ignore[union-attr]
+
+    def shows_cancelled() -> bool:
+        row = w.transcript_model.row_at(_answer_row(w))
+        return row is not None and row.tool_status("c1") is ToolStatus.CANCELLED
+
+    # The transcript applies tool changes at most once a tick after the first: wait for the last one.
+    run(aloop, until(shows_cancelled))
+    row = w.transcript_model.row_at(_answer_row(w))
+    assert row is not None
+    assert row.tool_status("c1") is ToolStatus.CANCELLED
+    assert not row.approvals
 
 
 def test_cancel_from_the_status_widget_stops_a_running_call_and_it_never_stays_running(
@@ -174,18 +156,18 @@ def test_cancel_from_the_status_widget_stops_a_running_call_and_it_never_stays_r
     w = window
     llm_server.enqueue(_tool_round("c1", HANG, {"seconds": 600}), text_script("You cancelled it."))
     conv_id = _send(qtbot, w, "Hang")
-    run(aloop, _until(lambda: _waiting(w)), timeout=60)
+    run(aloop, until(lambda: _waiting(w), timeout=30), timeout=60)
     w.transcript.setFocus()
     run(aloop, _in_loop(lambda: qtbot.keyClick(w.transcript, Qt.Key.Key_Y)))  # Y: allow once, by keyboard
     row_of = lambda: w.transcript_model.row_at(_answer_row(w))  # noqa: E731
-    run(aloop, _until(lambda: row_of().tool_status("c1") is ToolStatus.RUNNING), timeout=60)  # type: ignore[union-attr]
+    run(aloop, until(lambda: row_of().tool_status("c1") is ToolStatus.RUNNING, timeout=30), timeout=60)  # type: ignore[union-attr]
     run(aloop, asyncio.sleep(0.3))
     run(aloop, _in_loop(lambda: _click(qtbot, w, "cancel_tool", "Cancel")))
     run(aloop, services.chat.wait(conv_id), timeout=60)
     (execution,) = _executions(services, conv_id)
     assert execution.status is ToolStatus.CANCELLED
     assert execution.error == CANCELLED_BY_USER
-    run(aloop, _until(lambda: row_of().tool_status("c1") is ToolStatus.CANCELLED), timeout=5)  # type: ignore[union-attr]
+    run(aloop, until(lambda: row_of().tool_status("c1") is ToolStatus.CANCELLED, timeout=30), timeout=5)  # type: ignore[union-attr]
     layout = w.transcript.itemDelegate().layout_for(w.transcript_model.index(_answer_row(w)))  # type: ignore[attr-defined]
     assert layout is not None
     assert not [h for h in layout.hits if h.action == "cancel_tool"], "no Cancel once it ended"
@@ -223,7 +205,7 @@ def test_a_dropped_text_file_can_be_read_by_the_model_after_approval(
         return waiting[0] if shown else None
 
     for _ in range(2):
-        run(aloop, _until(next_question), timeout=60)
+        run(aloop, until(next_question, timeout=30), timeout=60)
         handled.add(next_question().execution_id)
         run(aloop, _in_loop(lambda: _click(qtbot, w, "approve", "Allow once")))
     run(aloop, services.chat.wait(conv_id), timeout=60)

@@ -12,16 +12,9 @@ from desktop_chat.ui.main_window import MainWindow
 from desktop_chat.ui.transcript.model import ROW_ROLE
 from desktop_chat.ui.transcript.row import TranscriptRow
 from tests.helpers.llm_server import LLMServer, chunk, text_script
-from tests.helpers.transcript_ui import add_exchange, hit_point, settle, until
-from tests.qt.conftest import run, use_server
-
-
-def _window(qtbot, services: AppServices) -> MainWindow:
-    w = MainWindow(services)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+from tests.helpers.loop import run, until
+from tests.helpers.services import use_server
+from tests.helpers.transcript_ui import add_exchange, hit_point, settle
 
 
 def _row(w: MainWindow, row: int) -> TranscriptRow:
@@ -43,13 +36,13 @@ def _leaf(services: AppServices, conversation_id: int) -> int | None:
 
 
 def test_regenerate_then_switch_between_the_two_answers(
-    aloop, qtbot, services: AppServices, llm_server: LLMServer
+    aloop, qtbot, main_window, services: AppServices, llm_server: LLMServer
 ) -> None:
     use_server(services, llm_server)
     conv = services.conversations.create("branches")
     _, first = add_exchange(services, conv.id, "Name a colour.", "Blue.")
     llm_server.enqueue(text_script("Green, this time.", pieces=3))
-    w = _window(qtbot, services)
+    w = main_window()
     w.open_conversation(conv.id)
     settle(w.transcript)
     _click(qtbot, w, first, "regenerate")
@@ -76,13 +69,13 @@ def test_regenerate_then_switch_between_the_two_answers(
 
 
 def test_edit_and_resend_makes_a_branch_and_esc_cancels(
-    aloop, qtbot, services: AppServices, llm_server: LLMServer
+    aloop, qtbot, main_window, services: AppServices, llm_server: LLMServer
 ) -> None:
     use_server(services, llm_server)
     conv = services.conversations.create("edit")
     question, _ = add_exchange(services, conv.id, "Waht is 2+2?", "Four.")
     llm_server.enqueue(text_script("Four, still.", pieces=2))
-    w = _window(qtbot, services)
+    w = main_window()
     w.open_conversation(conv.id)
     settle(w.transcript)
     qtbot.keyClicks(w.composer, "a draft")
@@ -115,7 +108,7 @@ def test_edit_and_resend_makes_a_branch_and_esc_cancels(
 
 
 def test_a_failed_answer_shows_the_error_inline_and_retry_continues_it(
-    aloop, qtbot, services: AppServices, llm_server: LLMServer
+    aloop, qtbot, main_window, services: AppServices, llm_server: LLMServer
 ) -> None:
     use_server(services, llm_server)
     llm_server.enqueue(
@@ -126,7 +119,7 @@ def test_a_failed_answer_shows_the_error_inline_and_retry_continues_it(
         ]
     )
     llm_server.enqueue(text_script(" and the rest.", pieces=2))
-    w = _window(qtbot, services)
+    w = main_window()
     qtbot.keyClicks(w.composer, "Tell me")
     qtbot.keyClick(w.composer, Qt.Key.Key_Return)
     conv_id = w.current_conversation_id()
@@ -150,7 +143,7 @@ def test_a_failed_answer_shows_the_error_inline_and_retry_continues_it(
 
 
 def test_continue_an_interrupted_answer_by_mouse_and_copy_it(
-    aloop, qtbot, services: AppServices, llm_server: LLMServer
+    aloop, qtbot, main_window, services: AppServices, llm_server: LLMServer
 ) -> None:
     use_server(services, llm_server)
     conv = services.conversations.create("cut")
@@ -163,7 +156,7 @@ def test_continue_an_interrupted_answer_by_mouse_and_copy_it(
         error="Closed early.",
     )
     llm_server.enqueue(text_script(" three, four, five.", pieces=3))
-    w = _window(qtbot, services)
+    w = main_window()
     w.open_conversation(conv.id)
     settle(w.transcript)
     assert "Closed early." in w.transcript_model.data(w.transcript_model.index(1))

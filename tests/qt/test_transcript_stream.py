@@ -15,14 +15,15 @@ from desktop_chat.domain import ResponseStatus, ToolStatus
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.tools.registry import ToolResult, ToolSpec
 from desktop_chat.ui.transcript.markdown import split_blocks
-from desktop_chat.ui.transcript.model import ROW_ROLE, TranscriptModel
+from desktop_chat.ui.transcript.model import ROW_ROLE
 from desktop_chat.ui.transcript.row import TranscriptRow
 from desktop_chat.ui.transcript.text import tool_status_text
 from desktop_chat.ui.transcript.view import TranscriptView
-from tests.helpers.llm_server import LLMServer, chunk, text_script, tool_call
+from tests.helpers.llm_server import LLMServer, chunk, text_script, tool_round
+from tests.helpers.loop import run, until
 from tests.helpers.markdown_samples import answer, fill_conversation
-from tests.helpers.transcript_ui import hit_point, settle, until
-from tests.qt.conftest import run, use_server
+from tests.helpers.services import use_server
+from tests.helpers.transcript_ui import hit_point, settle, transcript_view
 
 
 class SlowTool:
@@ -38,12 +39,7 @@ class SlowTool:
 
 
 def _tool_round(call_id: str, name: str, arguments: str) -> list[dict[str, Any]]:
-    return [
-        {"chunk": chunk(role="assistant", content="Let me look that up.")},
-        {"chunk": chunk(tool_calls=[tool_call(0, call_id, name, arguments)])},
-        {"chunk": chunk(finish_reason="tool_calls")},
-        {"done": True},
-    ]
+    return tool_round((call_id, name, arguments), content="Let me look that up.")
 
 
 def _paced(text: str, per_delta: int = 20, pause: float = 0.004) -> list[dict[str, Any]]:
@@ -53,18 +49,6 @@ def _paced(text: str, per_delta: int = 20, pause: float = 0.004) -> list[dict[st
     return [*steps, {"chunk": chunk(finish_reason="stop")}, {"done": True}]
 
 
-def _view(qtbot, services: AppServices, conversation_id: int) -> TranscriptView:
-    model = TranscriptModel(conversations=services.conversations, chat=services.chat)
-    view = TranscriptView(model)
-    qtbot.addWidget(view)
-    view.resize(700, 500)
-    view.show()
-    qtbot.waitExposed(view)
-    model.show_conversation(conversation_id)
-    settle(view)
-    return view
-
-
 def _last(view: TranscriptView) -> TranscriptRow:
     model = view.transcript_model
     row: TranscriptRow = model.data(model.index(model.rowCount() - 1), ROW_ROLE)
@@ -72,14 +56,14 @@ def _last(view: TranscriptView) -> TranscriptRow:
 
 
 def test_streamed_blocks_are_rendered_once_and_the_view_follows_the_bottom(
-    aloop, qtbot, services: AppServices, llm_server: LLMServer
+    aloop, qtbot, shown, services: AppServices, llm_server: LLMServer
 ) -> None:
     use_server(services, llm_server)
     conv = services.conversations.create("stream")
     fill_conversation(services.store.repo, conv.id, 6)
     text = answer(1234, 6000)  # no block of it is in the history already (the cache would hit)
     llm_server.enqueue(_paced(text))
-    view = _view(qtbot, services, conv.id)
+    view = transcript_view(shown, services, conv.id)
     docs = view.delegate.docs
     docs.record = True
     bar = view.verticalScrollBar()
@@ -105,13 +89,13 @@ def test_streamed_blocks_are_rendered_once_and_the_view_follows_the_bottom(
 
 
 def test_a_reader_scrolled_up_is_not_moved_by_the_stream(
-    aloop, qtbot, services: AppServices, llm_server: LLMServer
+    aloop, qtbot, shown, services: AppServices, llm_server: LLMServer
 ) -> None:
     use_server(services, llm_server)
     conv = services.conversations.create("stream")
     fill_conversation(services.store.repo, conv.id, 30)
     llm_server.enqueue(_paced(answer(9, 3000)))
-    view = _view(qtbot, services, conv.id)
+    view = transcript_view(shown, services, conv.id)
     bar = view.verticalScrollBar()
     services.chat.send(conv.id, "Go on.")
 
@@ -137,7 +121,7 @@ def test_a_reader_scrolled_up_is_not_moved_by_the_stream(
 
 
 def test_a_running_tool_shows_its_elapsed_time_then_succeeds(
-    aloop, qtbot, services: AppServices, llm_server: LLMServer
+    aloop, qtbot, shown, services: AppServices, llm_server: LLMServer
 ) -> None:
     use_server(services, llm_server)
     slow = SlowTool()
@@ -145,7 +129,7 @@ def test_a_running_tool_shows_its_elapsed_time_then_succeeds(
     llm_server.enqueue(_tool_round("call_1", "slow_lookup", '{"q": "otters"}'))
     llm_server.enqueue(text_script("Otters hold hands while sleeping.", pieces=3))
     conv = services.conversations.create("tools")
-    view = _view(qtbot, services, conv.id)
+    view = transcript_view(shown, services, conv.id)
     model = view.transcript_model
     services.chat.send(conv.id, "Tell me about otters")
     run(aloop, until(lambda: _last(view).tool_status("call_1") is ToolStatus.RUNNING))
@@ -191,13 +175,13 @@ def test_a_running_tool_shows_its_elapsed_time_then_succeeds(
 
 
 def test_the_date_tool_round_ends_succeeded_and_stop_never_leaves_a_tool_running(
-    aloop, qtbot, services: AppServices, llm_server: LLMServer
+    aloop, qtbot, shown, services: AppServices, llm_server: LLMServer
 ) -> None:
     use_server(services, llm_server)
     llm_server.enqueue(_tool_round("call_1", "current_datetime", '{"timezone": "UTC"}'))
     llm_server.enqueue(text_script("It is noon.", pieces=2))
     conv = services.conversations.create("tools")
-    view = _view(qtbot, services, conv.id)
+    view = transcript_view(shown, services, conv.id)
     services.chat.send(conv.id, "Time?")
     run(aloop, services.chat.wait(conv.id))
     run(aloop, until(lambda: _last(view).message.response.status is ResponseStatus.DONE))  # type: ignore[union-attr]

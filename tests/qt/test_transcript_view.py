@@ -10,24 +10,11 @@ from PySide6.QtWidgets import QApplication
 from desktop_chat.domain import ResponseStatus
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.ui.transcript.documents import SafeDocument
-from desktop_chat.ui.transcript.model import TranscriptModel
 from desktop_chat.ui.transcript.view import TranscriptView
 from tests.helpers.markdown_samples import fill_conversation
-from tests.helpers.transcript_ui import add_exchange, find_point, hit_point, settle
+from tests.helpers.transcript_ui import add_exchange, find_point, hit_point, settle, transcript_view
 
 LINKS = "See [the docs](https://example.org/docs) and [bad](javascript:alert(1)).\n\n![img](https://example.org/i.png)"
-
-
-def _view(qtbot, services: AppServices, conversation_id: int, height: int = 600) -> TranscriptView:
-    model = TranscriptModel(conversations=services.conversations, chat=services.chat)
-    view = TranscriptView(model)
-    qtbot.addWidget(view)
-    view.resize(700, height)
-    view.show()
-    qtbot.waitExposed(view)
-    model.show_conversation(conversation_id)
-    settle(view)
-    return view
 
 
 def _dark(view: TranscriptView) -> bool:
@@ -42,10 +29,10 @@ def _top_row(view: TranscriptView) -> tuple[int, int]:
     return message.id, view.visualRect(index).top()
 
 
-def test_a_long_conversation_renders_only_rows_near_the_viewport(qtbot, services: AppServices) -> None:
+def test_a_long_conversation_renders_only_rows_near_the_viewport(qtbot, shown, services: AppServices) -> None:
     conv = services.conversations.create("2,000 messages")
     ids = fill_conversation(services.store.repo, conv.id, 2000)
-    view = _view(qtbot, services, conv.id)
+    view = transcript_view(shown, services, conv.id)
     model = view.transcript_model
     assert model.rowCount() == 50  # the newest page only
     bar = view.verticalScrollBar()
@@ -58,10 +45,12 @@ def test_a_long_conversation_renders_only_rows_near_the_viewport(qtbot, services
     assert view.delegate.docs.renders < 200
 
 
-def test_scrolling_up_loads_older_pages_and_keeps_the_content_in_place(qtbot, services: AppServices) -> None:
+def test_scrolling_up_loads_older_pages_and_keeps_the_content_in_place(
+    qtbot, shown, services: AppServices
+) -> None:
     conv = services.conversations.create("long")
     fill_conversation(services.store.repo, conv.id, 180)
-    view = _view(qtbot, services, conv.id)
+    view = transcript_view(shown, services, conv.id)
     model = view.transcript_model
     bar = view.verticalScrollBar()
     seen = None
@@ -82,10 +71,10 @@ def test_scrolling_up_loads_older_pages_and_keeps_the_content_in_place(qtbot, se
     assert not view.at_bottom()
 
 
-def test_prepending_a_page_keeps_the_visible_message_still(qtbot, services: AppServices) -> None:
+def test_prepending_a_page_keeps_the_visible_message_still(qtbot, shown, services: AppServices) -> None:
     conv = services.conversations.create("long")
     fill_conversation(services.store.repo, conv.id, 120)
-    view = _view(qtbot, services, conv.id)
+    view = transcript_view(shown, services, conv.id)
     model = view.transcript_model
     bar = view.verticalScrollBar()
     bar.setValue(bar.maximum() // 2)
@@ -102,10 +91,10 @@ def test_prepending_a_page_keeps_the_visible_message_still(qtbot, services: AppS
     assert view.visualRect(model.index(row)).top() == top
 
 
-def test_the_view_follows_new_messages_only_from_the_bottom(qtbot, services: AppServices) -> None:
+def test_the_view_follows_new_messages_only_from_the_bottom(qtbot, shown, services: AppServices) -> None:
     conv = services.conversations.create("c")
     fill_conversation(services.store.repo, conv.id, 40)
-    view = _view(qtbot, services, conv.id)
+    view = transcript_view(shown, services, conv.id)
     bar = view.verticalScrollBar()
     assert view.at_bottom()
     add_exchange(services, conv.id, "Follow me?", "Yes: you were at the bottom.")
@@ -123,7 +112,7 @@ def test_the_view_follows_new_messages_only_from_the_bottom(qtbot, services: App
     assert _top_row(view) == (message_id, y)
 
 
-def test_links_open_in_the_browser_only_on_a_click(qtbot, services: AppServices, monkeypatch) -> None:
+def test_links_open_in_the_browser_only_on_a_click(qtbot, shown, services: AppServices, monkeypatch) -> None:
     opened: list[str] = []
 
     def open_url(url: QUrl) -> bool:
@@ -134,7 +123,7 @@ def test_links_open_in_the_browser_only_on_a_click(qtbot, services: AppServices,
     SafeDocument.requested.clear()
     conv = services.conversations.create("links")
     _, answer = add_exchange(services, conv.id, "Links?", LINKS)
-    view = _view(qtbot, services, conv.id)
+    view = transcript_view(shown, services, conv.id)
     point = find_point(view, answer, lambda h: h.action == "link" and h.arg == "https://example.org/docs")
     qtbot.mouseMove(view.viewport(), point)
     qtbot.mouseMove(view.viewport(), point + QPoint(1, 0))
@@ -152,10 +141,10 @@ def test_links_open_in_the_browser_only_on_a_click(qtbot, services: AppServices,
     assert view.viewport().cursor().shape() == Qt.CursorShape.ArrowCursor
 
 
-def test_code_block_copy_button_and_message_copy(qtbot, services: AppServices) -> None:
+def test_code_block_copy_button_and_message_copy(qtbot, shown, services: AppServices) -> None:
     conv = services.conversations.create("code")
     _, answer = add_exchange(services, conv.id, "Code?", "Here:\n\n```python\nprint('hi')\n```\n\nDone.")
-    view = _view(qtbot, services, conv.id)
+    view = transcript_view(shown, services, conv.id)
     copied: list[str] = []
     view.copied.connect(copied.append)
     qtbot.mouseClick(
@@ -167,12 +156,12 @@ def test_code_block_copy_button_and_message_copy(qtbot, services: AppServices) -
     assert copied == ["print('hi')\n", QGuiApplication.clipboard().text()]
 
 
-def test_reasoning_expands_in_place(qtbot, services: AppServices) -> None:
+def test_reasoning_expands_in_place(qtbot, shown, services: AppServices) -> None:
     conv = services.conversations.create("r")
     _, answer = add_exchange(
         services, conv.id, "Think", "Answer.", reasoning="Step one.\n\nStep two.\n\nStep three."
     )
-    view = _view(qtbot, services, conv.id)
+    view = transcript_view(shown, services, conv.id)
     model = view.transcript_model
     index = model.index(model.row_of(answer) or 0)
     height = view.visualRect(index).height()
@@ -188,13 +177,13 @@ def test_reasoning_expands_in_place(qtbot, services: AppServices) -> None:
     assert view.visualRect(index).height() == height
 
 
-def test_keyboard_moves_between_messages_and_triggers_actions(qtbot, services: AppServices) -> None:
+def test_keyboard_moves_between_messages_and_triggers_actions(qtbot, shown, services: AppServices) -> None:
     conv = services.conversations.create("k")
     question, _ = add_exchange(services, conv.id, "First?", "First answer.")
     _, cut = add_exchange(
         services, conv.id, "Second?", "Cut short", status=ResponseStatus.INTERRUPTED, error="Closed."
     )
-    view = _view(qtbot, services, conv.id)
+    view = transcript_view(shown, services, conv.id)
     model = view.transcript_model
     signals: list[tuple[str, object]] = []
     view.regenerate_requested.connect(lambda i: signals.append(("regenerate", i)))
@@ -217,12 +206,12 @@ def test_keyboard_moves_between_messages_and_triggers_actions(qtbot, services: A
     assert signals == [("continue", cut), ("regenerate", cut), ("edit", question)]
 
 
-def test_dark_palette_renders_again_with_dark_colours(qtbot, services: AppServices) -> None:
+def test_dark_palette_renders_again_with_dark_colours(qtbot, shown, services: AppServices) -> None:
     conv = services.conversations.create("t")
     _, _answer = add_exchange(
         services, conv.id, "Colours?", "Some `code` and a table:\n\n| a |\n|---|\n| 1 |"
     )
-    view = _view(qtbot, services, conv.id)
+    view = transcript_view(shown, services, conv.id)
     assert not _dark(view)
     renders = view.delegate.docs.renders
     dark = QPalette()
@@ -248,10 +237,10 @@ def test_dark_palette_renders_again_with_dark_colours(qtbot, services: AppServic
     assert not _dark(view)
 
 
-def test_a_bigger_application_font_lays_the_rows_out_again(qtbot, services: AppServices) -> None:
+def test_a_bigger_application_font_lays_the_rows_out_again(qtbot, shown, services: AppServices) -> None:
     conv = services.conversations.create("f")
     add_exchange(services, conv.id, "Big?", "Bigger text.")
-    view = _view(qtbot, services, conv.id)
+    view = transcript_view(shown, services, conv.id)
     model = view.transcript_model
     height = view.visualRect(model.index(1)).height()
     original = QApplication.font()
@@ -267,10 +256,10 @@ def test_a_bigger_application_font_lays_the_rows_out_again(qtbot, services: AppS
     assert view.visualRect(model.index(1)).height() == height
 
 
-def test_page_keys_scroll_and_end_follows_the_bottom_again(qtbot, services: AppServices) -> None:
+def test_page_keys_scroll_and_end_follows_the_bottom_again(qtbot, shown, services: AppServices) -> None:
     conv = services.conversations.create("pages")
     fill_conversation(services.store.repo, conv.id, 30)
-    view = _view(qtbot, services, conv.id)
+    view = transcript_view(shown, services, conv.id)
     bar = view.verticalScrollBar()
     view.setFocus()
     qtbot.waitUntil(view.hasFocus)

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring.backends.fail
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QFrame, QLabel
@@ -17,13 +16,10 @@ from desktop_chat.llm.providers import Preset
 from desktop_chat.secrets import SecretStore
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.settings import DEFAULT_MODEL, DEFAULT_PROFILE
-from desktop_chat.storage import Store
-from desktop_chat.ui.main_window import MainWindow
 from desktop_chat.ui.welcome import WelcomeDialog
 from tests.helpers.llm_server import LLMServer, http_error
-from tests.helpers.settings_ui import app_services, files_containing, until
-from tests.qt.conftest import run
-from tests.secret_service import SecretService
+from tests.helpers.loop import run, until
+from tests.helpers.settings_ui import files_containing
 
 
 @pytest.fixture(autouse=True)
@@ -126,15 +122,6 @@ def test_other_endpoint_asks_for_settings(aloop, qtbot, services: AppServices) -
     assert not dialog.isVisible()
 
 
-@pytest.fixture
-def keyring_services(store: Store, tmp_path: Path, secret_service: SecretService) -> Iterator[AppServices]:
-    backend = secret_service.backend()
-    with app_services(store, tmp_path, backend) as services:
-        yield services
-        for profile in services.providers.profiles():
-            SecretStore(backend=backend).delete(profile.key_ref)
-
-
 def _cloud(server: LLMServer) -> Preset:
     return Preset(
         "Cloudy", server.url, needs_key=True, default_model="big-model", key_url="https://keys.example/"
@@ -184,24 +171,21 @@ def test_a_refused_cloud_key_is_not_saved(
 
 
 def test_without_a_keychain_the_cloud_part_says_why(
-    aloop, qtbot, store: Store, tmp_path: Path, llm_server: LLMServer
+    aloop, qtbot, no_keychain_services: AppServices, llm_server: LLMServer
 ) -> None:
-    with app_services(store, tmp_path, keyring.backends.fail.Keyring()) as services:
-        dialog = _welcome(qtbot, services, local_presets=(_local("Ollama", llm_server.url),), timeout=1.0)
-        assert not dialog.key_edit.isEnabled()
-        assert dialog.cloud_status.text().startswith("No keychain is available")
-        run(aloop, until(lambda: not dialog.searching()))
-        qtbot.mouseClick(dialog.use_buttons[0], Qt.MouseButton.LeftButton)  # local servers still work
-        assert [p.name for p in services.providers.profiles()] == ["Ollama"]
+    services = no_keychain_services
+    dialog = _welcome(qtbot, services, local_presets=(_local("Ollama", llm_server.url),), timeout=1.0)
+    assert not dialog.key_edit.isEnabled()
+    assert dialog.cloud_status.text().startswith("No keychain is available")
+    run(aloop, until(lambda: not dialog.searching()))
+    qtbot.mouseClick(dialog.use_buttons[0], Qt.MouseButton.LeftButton)  # local servers still work
+    assert [p.name for p in services.providers.profiles()] == ["Ollama"]
 
 
 def test_the_window_offers_the_welcome_only_while_no_provider_is_set_up(
-    aloop, qtbot, services: AppServices, llm_server: LLMServer
+    aloop, qtbot, main_window, llm_server: LLMServer
 ) -> None:
-    w = MainWindow(services)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
+    w = main_window()
     presets = (_local("Ollama", llm_server.url),)
     dialog = w.show_welcome(local_presets=presets, timeout=1.0)
     assert isinstance(dialog, WelcomeDialog)

@@ -21,7 +21,7 @@ import httpx2
 import pytest
 
 from desktop_chat import version
-from desktop_chat.domain import HIGHLIGHT_END, HIGHLIGHT_START, ResponsePatch, ResponseStatus
+from desktop_chat.domain import HIGHLIGHT_END, HIGHLIGHT_START
 from desktop_chat.storage import Store
 from desktop_chat.tools.builtin import builtin_tools
 from desktop_chat.tools.calculator import MAX_EXPRESSION, CalculatorTool
@@ -29,6 +29,7 @@ from desktop_chat.tools.conversation_search import ConversationSearchTool, Hit, 
 from desktop_chat.tools.registry import Tool, ToolRegistry, ToolResult
 from desktop_chat.tools.text_files import MAX_CHARS, ReadTextFileTool
 from desktop_chat.tools.web_fetch import MAX_BODY, MAX_TEXT, WebFetchTool, html_to_text
+from tests.helpers.history import conversation_with
 
 
 def call(tool: Tool, **arguments: Any) -> ToolResult:
@@ -192,30 +193,14 @@ def test_calculator_argument_must_be_a_string() -> None:
 # ---- conversation search ------------------------------------------------------------------------------
 
 
-def _conversation_with(store: Store, title: str, *texts: str) -> None:
-    """A conversation of alternating user/assistant messages, all complete."""
-    repo = store.repo
-    conv = repo.create_conversation(title)
-    parent: int | None = None
-    for i, text in enumerate(texts):
-        if i % 2 == 0:
-            parent = repo.add_message(conv.id, text, parent_id=parent).id
-        else:
-            msg = repo.start_response(conv.id, parent)
-            repo.finish_response(
-                msg.response_id, ResponseStatus.DONE, pending=[ResponsePatch(msg.response_id, text)]
-            )
-            parent = msg.id
-
-
 def test_search_over_a_real_store(store: Store) -> None:
-    _conversation_with(
+    conversation_with(
         store,
         "Cooking",
         "How long do I bake sourdough bread?",
         "Bake the sourdough at 230 °C for about 40 minutes.",
     )
-    _conversation_with(store, "Gardening", "When do I plant tomatoes?", "After the last frost.")
+    conversation_with(store, "Gardening", "When do I plant tomatoes?", "After the last frost.")
     tool = ConversationSearchTool(hits_from_repo(store.repo))
     today = datetime.now().date().isoformat()
     result = call(tool, query="sourdough")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -12,16 +12,12 @@ from desktop_chat.domain import Usage
 from desktop_chat.llm.chunk_fields import normalise_finish_reason
 from desktop_chat.llm.chunks import ChunkParser, end_of_stream_error
 from desktop_chat.llm.errors import MalformedStreamError, ProviderStreamError, StreamCutError
-from desktop_chat.llm.events import (
-    Finished,
-    ReasoningDelta,
-    StreamEvent,
-    TextDelta,
-    ToolCallDelta,
-    UsageReport,
-)
+from desktop_chat.llm.events import Finished, ReasoningDelta, TextDelta, ToolCallDelta, UsageReport
 from desktop_chat.llm.sse import LineSplitter
 from tests.helpers.shapes import SHAPES, Shape, assemble, replay, to_lines
+
+if TYPE_CHECKING:
+    from desktop_chat.llm.events import StreamEvent
 
 
 def chunk(delta: dict[str, Any] | None = None, finish: str | None = None, **top: Any) -> str:

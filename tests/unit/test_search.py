@@ -10,6 +10,7 @@ import pytest
 from desktop_chat.domain import HIGHLIGHT_END, HIGHLIGHT_START, ResponsePatch, ResponseStatus, Role
 from desktop_chat.storage import Store
 from desktop_chat.storage.search import SearchOrder, compile_query
+from tests.helpers.history import conversation_with
 
 
 @pytest.mark.parametrize(
@@ -34,28 +35,8 @@ def test_compile_query(text: str, match: str | None) -> None:
     assert compile_query(text).match == match
 
 
-def _conversation_with(store: Store, title: str, *texts: str) -> list[int]:
-    """A conversation of alternating user/assistant messages, all complete; returns the message ids."""
-    repo = store.repo
-    conv = repo.create_conversation(title)
-    ids: list[int] = []
-    parent: int | None = None
-    for i, text in enumerate(texts):
-        if i % 2 == 0:
-            mid = repo.add_message(conv.id, text, parent_id=parent).id
-        else:
-            msg = repo.start_response(conv.id, parent)
-            repo.finish_response(
-                msg.response_id, ResponseStatus.DONE, pending=[ResponsePatch(msg.response_id, text)]
-            )
-            mid = msg.id
-        ids.append(mid)
-        parent = mid
-    return ids
-
-
 def test_finds_user_and_assistant_text_with_highlighted_snippets(store: Store) -> None:
-    q, a = _conversation_with(
+    q, a = conversation_with(
         store,
         "Cooking",
         "How long do I bake sourdough bread?",
@@ -89,9 +70,9 @@ def test_streaming_answer_is_indexed_once_when_complete(store: Store) -> None:
 
 
 def test_recent_order_is_newest_first_and_rank_order_prefers_density(store: Store) -> None:
-    old = _conversation_with(store, "old", "kiwi kiwi kiwi kiwi kiwi everywhere")[0]
+    old = conversation_with(store, "old", "kiwi kiwi kiwi kiwi kiwi everywhere")[0]
     time.sleep(0.01)
-    new = _conversation_with(store, "new", "a single kiwi among many other words in a long sentence here")[0]
+    new = conversation_with(store, "new", "a single kiwi among many other words in a long sentence here")[0]
     recent = [h.message_id for h in store.repo.search("kiwi").items]
     ranked = [h.message_id for h in store.repo.search("kiwi", order=SearchOrder.RANK).items]
     assert recent == [new, old]
@@ -99,9 +80,9 @@ def test_recent_order_is_newest_first_and_rank_order_prefers_density(store: Stor
 
 
 def test_prefix_phrase_exclusion_and_diacritics(store: Store) -> None:
-    a = _conversation_with(store, "a", "Gradient descent converges slowly")[0]
-    b = _conversation_with(store, "b", "Gradients vanish in deep networks")[0]
-    c = _conversation_with(store, "c", "Mon résumé est prêt")[0]
+    a = conversation_with(store, "a", "Gradient descent converges slowly")[0]
+    b = conversation_with(store, "b", "Gradients vanish in deep networks")[0]
+    c = conversation_with(store, "c", "Mon résumé est prêt")[0]
     search = store.repo.search
     assert {h.message_id for h in search("gradient*").items} == {a, b}
     assert [h.message_id for h in search("gradient").items] == [a]
@@ -113,7 +94,7 @@ def test_prefix_phrase_exclusion_and_diacritics(store: Store) -> None:
 
 
 def test_limit_offset_and_deleted_conversations(store: Store) -> None:
-    ids = [_conversation_with(store, f"c{i}", f"common marker {i}")[0] for i in range(12)]
+    ids = [conversation_with(store, f"c{i}", f"common marker {i}")[0] for i in range(12)]
     first = [h.message_id for h in store.repo.search("marker", limit=5).items]
     second = [h.message_id for h in store.repo.search("marker", limit=5, offset=5).items]
     assert first == ids[::-1][:5]
@@ -124,7 +105,7 @@ def test_limit_offset_and_deleted_conversations(store: Store) -> None:
 
 
 def test_hostile_input_never_raises(store: Store) -> None:
-    _conversation_with(store, "x", 'quotes " and stars * and (parens) and NEAR/3 and col:val and ^caret')
+    conversation_with(store, "x", 'quotes " and stars * and (parens) and NEAR/3 and col:val and ^caret')
     rng = random.Random(7)
     alphabet = 'ab "*()-^:+/\\NEARORANDNOT.,;\x00é🎉'
     nasty = ['"', '""', "*", "-", "(", ")", "NEAR(", "a OR", "^", ":", "\x00", "' OR 1=1 --", "🎉*"]

@@ -21,7 +21,7 @@ from desktop_chat.secrets import (
     Redactor,
     SecretStore,
 )
-from tests.secret_service import SecretService
+from tests.helpers.secret_service import SecretService
 
 _APP_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"  # as app.setup_logging
 

@@ -1,6 +1,6 @@
 """Fill a data dir with a small, realistic history (for screenshots and manual checks).
 
-    python -m tests.helpers.demo_history DIR [--crash]
+    python -m docs.tools.demo_history DIR [--crash]
 
 `--crash` leaves the last answer `streaming`, as if the app had been killed mid-answer: the next start
 shows it as interrupted with its text.

@@ -1,6 +1,6 @@
 """Screenshots of the transcript in the real window, against the local test server (demo only).
 
-    xvfb-run -a -s "-screen 0 1280x900x24" python -m tests.helpers.transcript_screenshots OUT_DIR [--dark]
+    xvfb-run -a -s "-screen 0 1280x900x24" python -m docs.tools.transcript_screenshots OUT_DIR [--dark]
 
 Writes `conversation-code-table-tool.png` (a finished answer with a tool call, code and a table) and
 `stream-running-tool.png` (an answer streaming, its tool still running). The slow tool registered here is
@@ -9,23 +9,14 @@ for the screenshot only (the built-in tool is instant); it is not part of the ap
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("QT_API", "pyside6")
-if not os.environ.get("DISPLAY"):
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-from PySide6.QtWidgets import QApplication
-
 from desktop_chat.tools.registry import ToolResult, ToolSpec
-from tests.helpers.llm_server import LLMServer, chunk, text_script, tool_call, usage
+from docs.tools.demo_window import chat_services, chat_window, close, send, shots_command
+from tests.helpers.llm_server import chunk, text_script, tool_call, usage
 
 ANSWER = """It is **14:05** in Paris (CET, UTC+1). Here is how to get the same answer in Python, and the \
 offsets of a few cities for comparison.
@@ -83,78 +74,40 @@ def _tool_round(text: str, call_id: str, name: str, arguments: str) -> list[dict
     return steps
 
 
-async def _shoot(out: Path, data: Path) -> None:
-    from desktop_chat.app import prepare_for_streaming
-    from desktop_chat.secrets import SecretStore
-    from desktop_chat.services.app_services import AppServices
-    from desktop_chat.settings import AUTO_TITLE, THEME, Settings
-    from desktop_chat.storage import open_store
-    from desktop_chat.ui.common.theme import ThemeManager
-    from desktop_chat.ui.main_window import MainWindow
+async def _shoot(out: Path, data: Path, *, dark: bool) -> None:
+    from desktop_chat.settings import THEME
 
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    store = open_store(data / "demo.sqlite3")
-    settings = Settings(data / "settings.json")
-    settings.set(AUTO_TITLE, False)
-    settings.set(THEME, "dark" if "--dark" in sys.argv else "light")
-    services = AppServices(store, settings, SecretStore())
-    ThemeManager(app, settings)
-    server = LLMServer().start()
-    profile = services.providers.ensure_for_url(server.url, "llama3.1:8b", needs_key=False)
-    services.providers.use(profile, "llama3.1:8b")
+    services, server = chat_services(data, "llama3.1:8b", [(THEME, "dark" if dark else "light")])
     services.tools.register(DemoSearch())
-    prepare_for_streaming()
-    window = MainWindow(services)
-    window.resize(1180, 860)
-    window.show()
-    await asyncio.sleep(0.5)
-
-    async def send(text: str) -> int:
-        window.composer.setPlainText(text)
-        window.send_message()
-        conversation = window.current_conversation_id()
-        assert conversation is not None
-        return conversation
+    window = await chat_window(services, 1180, 860)
 
     server.enqueue(_tool_round("", "call_1", "current_datetime", '{"timezone": "Europe/Paris"}'))
     server.enqueue(text_script(ANSWER, pieces=40, usage={"prompt_tokens": 468, "completion_tokens": 231}))
-    first = await send("What time is it in Paris? Show me how to get it in Python, and compare a few cities.")
+    first = send(
+        window, "What time is it in Paris? Show me how to get it in Python, and compare a few cities."
+    )
     await services.chat.wait(first)
     await asyncio.sleep(0.6)
     window.grab().save(str(out / "conversation-code-table-tool.png"))
 
     window.new_conversation()
     server.enqueue(_tool_round(STREAMING, "call_2", "web_search", '{"query": "Qt 6.11 release notes"}'))
-    second = await send("What's new in Qt 6.11? Keep it short.")
-    started = time.monotonic()
-    while time.monotonic() - started < 2.4:
-        await asyncio.sleep(0.05)
+    second = send(window, "What's new in Qt 6.11? Keep it short.")
+    await asyncio.sleep(2.4)
     window.grab().save(str(out / "stream-running-tool.png"))
     services.chat.stop(second)
     await services.chat.wait(second)
-    window.close()
-    await services.aclose()
-    services.shutdown()
-    server.stop()
+    await close(window, services, server)
 
 
 def main() -> int:
     """Command line."""
-    import qasync
-
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("out", type=Path)
-    parser.add_argument("--dark", action="store_true")
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    with tempfile.TemporaryDirectory(prefix="transcript-shots-") as tmp:
-        loop = qasync.QEventLoop(app)
-        asyncio.set_event_loop(loop)
-        with loop:
-            loop.run_until_complete(_shoot(args.out, Path(tmp)))
-    return 0
+    return shots_command(
+        __doc__ or "",
+        "transcript-shots-",
+        lambda args, data, _app: _shoot(args.out, data, dark=args.dark),
+        dark=True,
+    )
 
 
 if __name__ == "__main__":

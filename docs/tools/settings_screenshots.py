@@ -2,7 +2,7 @@
 
     xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \\
         bash -c 'printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null; \\
-                 python -m tests.helpers.settings_screenshots docs/screenshots'
+                 python -m docs.tools.settings_screenshots docs/screenshots'
 
 Writes `settings.png` (the Providers page with two profiles, the selected one with a key saved in the
 keychain; a Secret Service must be running, as above), `first-run-welcome.png` (the welcome with a local
@@ -15,13 +15,10 @@ the keychain afterwards; the MCP servers' processes are stopped before the scrip
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
-import tempfile
 from pathlib import Path
 
-import qasync
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QWidget
@@ -36,9 +33,10 @@ from desktop_chat.ui.common.theme import ThemeManager
 from desktop_chat.ui.main_window import MainWindow
 from desktop_chat.ui.settings.dialog import SettingsDialog
 from desktop_chat.ui.welcome import WelcomeDialog
-from tests.helpers.demo_history import fill
+from docs.tools.demo_history import fill
+from docs.tools.demo_window import shots_command
 from tests.helpers.llm_server import LLMServer
-from tests.helpers.settings_ui import until
+from tests.helpers.loop import until
 
 MODELS = ["llama3.1:8b", "qwen2.5:7b-instruct", "mistral-nemo:12b", "phi3:mini", "nomic-embed-text"]
 PLACEHOLDER_KEY = "sk-screenshot-placeholder-0000000000000000"
@@ -124,6 +122,8 @@ async def _shoot_tools(out: Path, root: Path) -> None:
 
 async def shoot(out: Path, root: Path, app: QApplication) -> None:
     """Take the screenshots."""
+    app.setApplicationDisplayName("Desktop Chat")
+    app.setQuitOnLastWindowClosed(False)
     await _shoot_tools(out, root)
 
     # Settings: two profiles, the one with a saved key selected.
@@ -186,19 +186,9 @@ async def shoot(out: Path, root: Path, app: QApplication) -> None:
 
 def main() -> int:
     """Command line."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("out", type=Path, help="directory for the PNG files")
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setApplicationDisplayName("Desktop Chat")
-    app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    with tempfile.TemporaryDirectory(prefix="desktop_chat-shots-") as tmp, loop:
-        loop.run_until_complete(shoot(args.out, Path(tmp), app))
-    return 0
+    return shots_command(
+        __doc__ or "", "desktop_chat-shots-", lambda args, data, app: shoot(args.out, data, app)
+    )
 
 
 if __name__ == "__main__":

@@ -1,22 +1,19 @@
 """A screenshot of Search everything (Ctrl+K) over a small demo history (demo only).
 
-xvfb-run -a -s "-screen 0 1280x900x24" python -m tests.helpers.search_screenshot OUT.png
+xvfb-run -a -s "-screen 0 1280x900x24" python -m docs.tools.search_screenshot OUT.png
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("QT_API", "pyside6")
-if not os.environ.get("DISPLAY"):
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import QApplication
+
+from docs.tools.demo_window import offscreen_without_display
 
 
 def _wait(ms: int) -> None:
@@ -28,6 +25,7 @@ def _wait(ms: int) -> None:
 def main() -> int:
     """Command line: the output file."""
     out = Path(sys.argv[1])
+    offscreen_without_display()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     from desktop_chat.secrets import SecretStore
     from desktop_chat.services.app_services import AppServices
@@ -35,7 +33,7 @@ def main() -> int:
     from desktop_chat.storage import open_store
     from desktop_chat.ui.main_window import MainWindow
     from desktop_chat.ui.search.panel import SearchPanel
-    from tests.helpers.demo_history import fill
+    from docs.tools.demo_history import fill
 
     with tempfile.TemporaryDirectory(prefix="search-shot-") as tmp:
         data = Path(tmp)

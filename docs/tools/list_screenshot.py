@@ -1,6 +1,6 @@
 """Screenshot of the conversation list: ~30 conversations across days, two pinned, one streaming.
 
-    xvfb-run -a -s "-screen 0 1100x745x24" python -m tests.helpers.list_screenshot OUT.png [--filter TEXT]
+    xvfb-run -a -s "-screen 0 1100x745x24" python -m docs.tools.list_screenshot OUT.png [--filter TEXT]
 
 The window is the real MainWindow over a throw-away data dir; the streaming dots are switched on for one
 conversation directly on the list model (as `ChatService.stream_started` does).
@@ -22,6 +22,7 @@ from desktop_chat.services.app_services import AppServices
 from desktop_chat.settings import Settings
 from desktop_chat.storage import database_path, open_store
 from desktop_chat.ui.main_window import MainWindow
+from docs.tools.demo_window import offscreen_without_display
 
 TITLES = [
     ("Sourdough starter schedule", 0.1),
@@ -69,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delete", default="", help="delete this title (shows the undo bar)")
     parser.add_argument("--rename", default="", help="open the title editor on this title")
     args = parser.parse_args(argv)
+    offscreen_without_display()
     app = QApplication.instance() or QApplication(sys.argv)
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(database_path(Path(tmp)))
@@ -77,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         for title, days in reversed(TITLES):
             conv = store.repo.create_conversation(title)
             ts = (now - timedelta(days=days)).timestamp()
-            store.db.execute_sql(
+            store.db.execute_sql(  # type: ignore[no-untyped-call]
                 "UPDATE conversation SET updated_at = ?, created_at = ?, pinned = ?, archived = ? "
                 "WHERE id = ?",
                 (ts, ts, int(title in PINNED), int(title in ARCHIVED), conv.id),
