@@ -5,6 +5,7 @@ Each helper takes what a provider sent as it is (any JSON) and never raises on a
 
 from __future__ import annotations
 
+import math
 from typing import Any, Final
 
 from desktop_chat.domain import Usage
@@ -61,10 +62,10 @@ def text_of(value: object) -> str:
 
 
 def _count(value: object) -> int:
-    """A token count: ints as they are, floats cut, anything else 0."""
+    """A token count: ints as they are, finite floats cut, anything else (NaN, infinities) 0."""
     if type(value) is int:
         return value
-    if type(value) is float:
+    if type(value) is float and math.isfinite(value):
         return int(value)
     return 0
 

@@ -250,6 +250,8 @@ class ChunkParser:
             if type(part) is not dict:
                 continue
             kind = part.get("type")
+            if kind is not None and type(kind) is not str:
+                continue  # a part whose type is a list or an object is not one we know
             if kind in {"thinking", "reasoning"}:
                 text = text_of(part.get("thinking") or part.get("reasoning") or part.get("text"))
                 if text:

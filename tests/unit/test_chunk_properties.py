@@ -79,15 +79,9 @@ def _parts_of_kind(kind: Any) -> str:
     return json.dumps({"choices": [{"delta": {"content": [{"type": kind, "text": "x"}, "y"]}}]})
 
 
-# -- bugs these properties found (desktop_chat/llm/chunks.py); each xfail goes when its bug is fixed ----
+# -- bugs these properties found (desktop_chat/llm/chunks.py), fixed: kept as regression tests -----------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(OverflowError, ValueError),
-    reason="BUG: _count() turns a non-finite token count (1e400, NaN, Infinity: json.loads accepts them) "
-    "into int(): OverflowError/ValueError instead of a count or a typed error",
-)
 @pytest.mark.parametrize(
     "data",
     [
@@ -107,12 +101,6 @@ def test_token_counts_out_of_range_give_events_or_a_typed_error(data: str) -> No
     play([(data, None)])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="BUG: _content_parts() looks the part's `type` up in a set: a list or object there raises "
-    "TypeError (unhashable) instead of the part being skipped",
-)
 @pytest.mark.parametrize("kind", [[], {}, ["thinking"], {"type": "text"}], ids=["[]", "{}", "list", "object"])
 def test_a_content_part_whose_type_is_a_list_or_object_is_skipped(kind: Any) -> None:
     play([(_parts_of_kind(kind), None)])
