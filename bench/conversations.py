@@ -63,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from desktop_chat.services.conversations import ConversationService
+    from desktop_chat.services.store_writes import StoreWrites
     from desktop_chat.storage import open_store
+    from desktop_chat.storage.writer import StoreWriter
     from desktop_chat.ui.sidebar.model import ConversationListModel
     from desktop_chat.ui.sidebar.pane import ConversationSidebar
 
@@ -91,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         store.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         print(f"{n} conversations stored", file=sys.stderr)
-        service = ConversationService(store.repo)
+        writer = StoreWriter(store.repo)
+        service = ConversationService(store.repo, StoreWrites(writer))
         gc.collect()
         gc.disable()
 
@@ -142,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         rss = _rss_mib()
         gc.enable()
         sidebar.close()
+        writer.close()
         store.close()
 
     result = {

@@ -86,7 +86,7 @@ async def _stream(args: argparse.Namespace, base_url: str, data: Path) -> dict[s
     services = AppServices(store, settings, SecretStore())
     profile = services.providers.ensure_for_url(base_url, "bench-model", needs_key=False)
     services.providers.use(profile, "bench-model")
-    conversation = services.conversations.create("bench")
+    conversation = await services.conversations.create("bench")
 
     from desktop_chat.app import prepare_for_streaming
 

@@ -15,10 +15,12 @@ from desktop_chat.services.history_jobs import HistoryJobs
 from desktop_chat.services.mcp import McpService
 from desktop_chat.services.providers import ProviderService
 from desktop_chat.services.search import SearchService
+from desktop_chat.services.store_writes import StoreWrites
 from desktop_chat.services.tools import ToolService
 from desktop_chat.settings import BACKUP_AUTO, BACKUP_FOLDER, BACKUP_KEEP, Settings
 from desktop_chat.storage import Store
 from desktop_chat.storage.backup import BackupCancelled, auto_backup
+from desktop_chat.storage.writer import StoreWriter
 from desktop_chat.tools.builtin import builtin_tools
 from desktop_chat.tools.conversation_search import hits_from_repo
 from desktop_chat.tools.registry import ToolRegistry
@@ -27,9 +29,12 @@ log = logging.getLogger(__name__)
 
 
 class AppServices(QObject):
-    """Owns the store and every service built on it.
+    """Owns the store, its writer thread and every service built on them.
 
-    Signals: none of its own; each service announces its own changes.
+    Every write of every service goes through `writes` (the writer thread, its own connection); the
+    services read on this thread's connection, or on worker threads for long reads.
+
+    Signals: none of its own; each service announces its own changes (`writes.write_failed` included).
     """
 
     def __init__(
@@ -39,7 +44,9 @@ class AppServices(QObject):
         self.store = store
         self.settings = settings
         self.secrets = secrets
-        self.conversations = ConversationService(store.repo, self)
+        self.writer = StoreWriter(store.repo)
+        self.writes = StoreWrites(self.writer, self)
+        self.conversations = ConversationService(store.repo, self.writes, self)
         registry = ToolRegistry(
             builtin_tools(
                 search=hits_from_repo(store.repo),  # the person's own history, through the store
@@ -49,10 +56,10 @@ class AppServices(QObject):
         self.tools = ToolService(registry, settings, self)
         self.mcp = McpService(settings, secrets, registry, self)  # servers start when first needed
         self.search = SearchService(store.repo, self)
-        self.history = HistoryJobs(store.repo, self.conversations, store.path, self)
+        self.history = HistoryJobs(store.repo, self.conversations, store.path, self.writer, self)
         self.providers = ProviderService(store.repo, settings, secrets, self)
         self.chat = ChatService(
-            store.repo, self.conversations, settings, secrets, tools=registry, parent=self
+            store.repo, self.conversations, settings, secrets, tools=registry, writes=self.writes, parent=self
         )
         # Deleting a conversation stops its answer (kept as cancelled, should the deletion be undone).
         self.conversations.deletion_requested.connect(self.chat.stop)
@@ -118,7 +125,8 @@ class AppServices(QObject):
         await self.chat.shutdown()
 
     def shutdown(self) -> None:
-        """Flush, mark anything unfinished as interrupted, and close the database (idempotent)."""
+        """Store what is queued, mark anything unfinished as interrupted, carry out pending deletions, let
+        the writer finish and checkpoint, and close the database (idempotent)."""
         if self._closed:
             return
         self._closed = True
@@ -133,12 +141,13 @@ class AppServices(QObject):
             log.exception("Could not stop the MCP servers cleanly")
         try:
             self.chat.flush()
-            self.store.repo.recover_unfinished()
+            self.writer.submit(lambda repo: repo.recover_unfinished(), label="unfinished answers")
+            # Deletions still in their undo window are carried out now, while the store is open
+            # (after the flush: the last chunks may belong to a conversation being deleted).
+            self.conversations.finalize_deletions()
         finally:
             try:
-                # Deletions still in their undo window are carried out now, while the store is open
-                # (after the flush: the last chunks may belong to a conversation being deleted).
-                self.conversations.finalize_deletions()
+                self.writer.close()  # runs everything queued, then checkpoints the WAL
             finally:
                 self.store.close()
         log.info("Store closed")

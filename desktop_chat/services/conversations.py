@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_chat.domain import Conversation, ConversationSummary, Message, Page, SkippedRow, ToolExecution
+from desktop_chat.services.store_writes import StoreWrites
 from desktop_chat.storage import Repo
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,17 @@ def tools_choice(params: dict[str, object]) -> list[str] | None:
     if isinstance(value, list):
         return [str(v) for v in value]
     return None
+
+
+def _with_values(params: dict[str, Any], **values: object) -> dict[str, Any]:
+    """`params` with `values` set (a None value removes its key)."""
+    out = dict(params)
+    for key, value in values.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
 
 
 def describe_skipped(skipped: list[SkippedRow]) -> str:
@@ -118,9 +132,10 @@ class ConversationService(QObject):
     deletion_requested = Signal(int)
     deletions_changed = Signal()
 
-    def __init__(self, repo: Repo, parent: QObject | None = None) -> None:
+    def __init__(self, repo: Repo, writes: StoreWrites, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._repo = repo
+        self._repo = repo  # reads (this thread's connection); every write goes through `writes`
+        self._writes = writes
         self.undo_window_ms = UNDO_WINDOW_MS
         # Deleted but still restorable, oldest first: the row stays in the store until the timer fires
         # (or the app quits), so a crash in between loses nothing.
@@ -163,11 +178,17 @@ class ConversationService(QObject):
         """One conversation."""
         return self._repo.get_conversation(conversation_id)
 
-    def create(self, title: str = "") -> Conversation:
-        """A new empty conversation."""
-        conversation = self._repo.create_conversation(title)
+    async def create(self, title: str = "") -> Conversation:
+        """A new empty conversation (announced once it is stored)."""
+        conversation = await self._writes.run(
+            lambda repo: repo.create_conversation(title), label="a new conversation"
+        )
         self.conversation_added.emit(conversation.id)
         return conversation
+
+    def _change(self, conversation_id: int, label: str, job: Callable[[Repo], object]) -> None:
+        """Save a change of a conversation; `conversation_changed` once it is stored."""
+        self._writes.submit(job, label=label, then=lambda _r: self.conversation_changed.emit(conversation_id))
 
     def reload_all(self) -> None:
         """Tell views that any conversation may have changed (after an import): they read them again."""
@@ -179,26 +200,40 @@ class ConversationService(QObject):
 
     def rename(self, conversation_id: int, title: str) -> None:
         """Change a conversation's title (it keeps its place in the list)."""
-        self._repo.update_conversation(conversation_id, title=title.strip(), touch=False)
-        self.conversation_changed.emit(conversation_id)
+        title = title.strip()
+        self._change(
+            conversation_id,
+            "the conversation's title",
+            lambda repo: repo.update_conversation(conversation_id, title=title, touch=False),
+        )
 
     def set_pinned(self, conversation_id: int, pinned: bool) -> None:
         """Pin a conversation to the top of the list, or unpin it."""
-        self._repo.update_conversation(conversation_id, pinned=pinned, touch=False)
-        self.conversation_changed.emit(conversation_id)
+        self._change(
+            conversation_id,
+            "pinning the conversation",
+            lambda repo: repo.update_conversation(conversation_id, pinned=pinned, touch=False),
+        )
 
     def set_archived(self, conversation_id: int, archived: bool) -> None:
         """Archive a conversation (the list hides it unless asked) or bring it back."""
-        self._repo.update_conversation(conversation_id, archived=archived, touch=False)
-        self.conversation_changed.emit(conversation_id)
+        self._change(
+            conversation_id,
+            "archiving the conversation",
+            lambda repo: repo.update_conversation(conversation_id, archived=archived, touch=False),
+        )
 
     def set_model(self, conversation_id: int, profile_id: int, model: str) -> None:
         """The provider profile and model this conversation's next answers use (its place in the list
         stays)."""
-        self._repo.update_conversation(
-            conversation_id, profile_id=profile_id, model=model.strip(), touch=False
+        model = model.strip()
+        self._change(
+            conversation_id,
+            "the conversation's model",
+            lambda repo: repo.update_conversation(
+                conversation_id, profile_id=profile_id, model=model, touch=False
+            ),
         )
-        self.conversation_changed.emit(conversation_id)
 
     def set_options(
         self,
@@ -210,16 +245,14 @@ class ConversationService(QObject):
     ) -> None:
         """This conversation's system prompt (None: the default one) and request parameters (None: the
         provider's default, left out of the request); other stored parameters are kept."""
-        params = dict(self._repo.get_conversation(conversation_id).params)
-        for key, value in (("temperature", temperature), ("max_tokens", max_tokens)):
-            if value is None:
-                params.pop(key, None)
-            else:
-                params[key] = value
-        self._repo.update_conversation(
-            conversation_id, system_prompt=system_prompt, params=params, touch=False
-        )
-        self.conversation_changed.emit(conversation_id)
+
+        def job(repo: Repo) -> None:
+            params = _with_values(
+                repo.get_conversation(conversation_id).params, temperature=temperature, max_tokens=max_tokens
+            )
+            repo.update_conversation(conversation_id, system_prompt=system_prompt, params=params, touch=False)
+
+        self._change(conversation_id, "the conversation's settings", job)
 
     def attach_file(self, conversation_id: int, path: Path) -> Path:
         """Let the model read a text file the person picked or dropped (for this run); returns its full path.
@@ -241,14 +274,12 @@ class ConversationService(QObject):
 
     def set_params(self, conversation_id: int, **values: object) -> None:
         """Store app-side settings of a conversation (None removes a key); other parameters are kept."""
-        params = dict(self._repo.get_conversation(conversation_id).params)
-        for key, value in values.items():
-            if value is None:
-                params.pop(key, None)
-            else:
-                params[key] = value
-        self._repo.update_conversation(conversation_id, params=params, touch=False)
-        self.conversation_changed.emit(conversation_id)
+
+        def job(repo: Repo) -> None:
+            params = _with_values(repo.get_conversation(conversation_id).params, **values)
+            repo.update_conversation(conversation_id, params=params, touch=False)
+
+        self._change(conversation_id, "the conversation's settings", job)
 
     def set_tools(self, conversation_id: int, tools: str | list[str]) -> None:
         """Which tools this conversation offers the model: "all", "none", or a list of tool names."""
@@ -294,7 +325,8 @@ class ConversationService(QObject):
         return conversation_id
 
     def finalize_deletions(self) -> None:
-        """Carry out every pending deletion now (at quit, before the store closes)."""
+        """Carry out every pending deletion now (at quit, before the store closes: queued for the writer,
+        which finishes its queue before it stops)."""
         for conversation_id in list(self._pending):
             self._carry_out(conversation_id)
         self._schedule_deletions()
@@ -317,11 +349,16 @@ class ConversationService(QObject):
     def _carry_out(self, conversation_id: int) -> None:
         if self._pending.pop(conversation_id, None) is None:
             return
-        try:
-            self._repo.delete_conversation(conversation_id)
-        except Exception:  # the row is still there: show it again rather than lose track of it
-            log.exception("Could not delete conversation %d; it is listed again", conversation_id)
+
+        def not_deleted(_error: BaseException) -> None:  # the row is still there: list it again
+            log.error("Could not delete conversation %d; it is listed again", conversation_id)
             self.conversation_added.emit(conversation_id)
+
+        self._writes.submit(
+            lambda repo: repo.delete_conversation(conversation_id),
+            label="deleting a conversation",
+            failed=not_deleted,
+        )
         self.deletions_changed.emit()
 
     def message(self, message_id: int) -> Message:
@@ -354,12 +391,21 @@ class ConversationService(QObject):
                 out[m.id] = Siblings(ids.index(m.id) + 1, len(ids), tuple(ids))
         return out
 
-    def switch_branch(self, message_id: int) -> None:
-        """Show the branch through `message_id` (down to its newest message)."""
-        message = self._repo.get_message(message_id)
-        leaf = self._repo.newest_leaf_under(message_id)
-        self._repo.update_conversation(message.conversation_id, active_leaf_id=leaf)
-        self.branch_changed.emit(message.conversation_id)
+    def switch_branch(self, message_id: int, then: Callable[[], object] | None = None) -> None:
+        """Show the branch through `message_id` (down to its newest message): stored, then announced
+        (`branch_changed`), then `then()`."""
+        conversation_id = self._repo.get_message(message_id).conversation_id
+
+        def job(repo: Repo) -> None:
+            leaf = repo.newest_leaf_under(message_id)
+            repo.update_conversation(conversation_id, active_leaf_id=leaf)
+
+        def shown(_result: object) -> None:
+            self.branch_changed.emit(conversation_id)
+            if then is not None:
+                then()
+
+        self._writes.submit(job, label="the branch shown", then=shown)
 
     def tool_executions(self, response_ids: list[int]) -> dict[int, list[ToolExecution]]:
         """The tool runs of these answers, by response id, in order (one query)."""

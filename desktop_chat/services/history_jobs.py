@@ -18,10 +18,12 @@ from PySide6.QtCore import QObject, Qt, Signal
 
 from desktop_chat.services.conversations import ConversationService
 from desktop_chat.storage import Repo
+from desktop_chat.storage.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 
 FORMATS = ("json", "md", "html")
+IMPORT_BATCH = 20  # conversations per writer job: streamed answers' flushes wait behind at most one
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +62,12 @@ class HistoryJobs(QObject):
         repo: Repo,
         conversations: ConversationService,
         db_path: Path | None,
+        writer: StoreWriter,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self._repo = repo
+        self._repo = repo  # exports read on the history thread's own connection
+        self._writer = writer  # imports write through the store's writer thread
         self._conversations = conversations
         self._db_path = db_path
         self._executor: ThreadPoolExecutor | None = None
@@ -94,7 +98,14 @@ class HistoryJobs(QObject):
         def work(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> str:
             from desktop_chat.interchange.importers import import_file
 
-            report = import_file(self._repo, path, progress=progress, cancelled=cancelled)
+            report = import_file(
+                self._repo,
+                path,
+                progress=progress,
+                cancelled=cancelled,
+                run_batch=lambda batch: self._writer.submit(batch, label="an import").result(),
+                batch_size=IMPORT_BATCH,
+            )
             parts = [f"Imported {report.imported} conversation{'s' if report.imported != 1 else ''}"]
             if report.unchanged:
                 parts.append(f"{report.unchanged} already here")

@@ -53,6 +53,7 @@ class LiveResponse:
         self._q_calls = False
         self._q_tool_status = False
         self.dirty = False
+        self.ending = False  # its end is on the way to the store: flushes leave it alone
 
     # ---- the hot path ----------------------------------------------------------------------------
 

@@ -76,8 +76,11 @@ class StoreWrites(QObject):
 
     async def run(self, job: Callable[[Repo], T], *, label: str) -> T:
         """Queue `job` and wait (without blocking the loop) for its result; raises what it raised."""
-        loop = asyncio.get_running_loop()
-        waiting: asyncio.Future[T] = loop.create_future()
+        return await self.future(job, label=label)
+
+    def future(self, job: Callable[[Repo], T], *, label: str) -> asyncio.Future[T]:
+        """Queue `job` now; an asyncio future of its outcome (await it, or shield it from a cancellation)."""
+        waiting: asyncio.Future[T] = asyncio.get_event_loop().create_future()
 
         def done(result: T) -> None:
             if not waiting.done():
@@ -88,11 +91,12 @@ class StoreWrites(QObject):
                 waiting.set_exception(error)
 
         self.submit(job, label=label, then=done, failed=fail)
-        return await waiting
+        return waiting
 
     async def idle(self) -> None:
         """Until everything submitted before this call is saved (a no-op job at the end of the queue)."""
-        await self.run(lambda _repo: None, label="nothing")
+        if not self._writer.closed:  # a closed writer has finished its queue
+            await self.run(lambda _repo: None, label="nothing")
 
     def _deliver(self, outcome: _Outcome) -> None:
         error = outcome.future.exception()

@@ -73,6 +73,12 @@ class StoreWriter:
         return thread.ident if thread is not None else None
 
     @property
+    def closed(self) -> bool:
+        """True once `close()` was called: nothing more is accepted."""
+        with self._lock:
+            return self._closed
+
+    @property
     def pending(self) -> int:
         """Jobs submitted and not finished yet."""
         with self._lock:

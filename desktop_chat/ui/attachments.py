@@ -28,7 +28,7 @@ class FileAttacher(QObject):
         window: QWidget,
         *,
         current: Callable[[], int | None],
-        open_new: Callable[[], None],
+        open_new: Callable[[Callable[[int], object]], None],
     ) -> None:
         super().__init__(window)
         self._conversations = conversations
@@ -51,10 +51,9 @@ class FileAttacher(QObject):
     def attach(self, paths: list[str]) -> list[str]:
         """Attach files to the open conversation (a new one if none is open) and mention them in the
         message box; returns the full paths attached."""
-        if self._current() is None:
-            self._open_new()
         conversation_id = self._current()
-        if conversation_id is None:
+        if conversation_id is None:  # into a new conversation, once it is stored
+            self._open_new(lambda _id: self.attach(paths))
             return []
         attached: list[str] = []
         problems: list[str] = []

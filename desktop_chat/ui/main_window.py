@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
@@ -125,10 +126,13 @@ class MainWindow(QMainWindow):
         """Build the window's content on `services` (once) and open the last conversation."""
         if self.is_attached:
             raise RuntimeError("the window is attached already")
+        from desktop_chat.ui.common.widget_tasks import Jobs
         from desktop_chat.ui.sidebar.pane import ConversationSidebar
         from desktop_chat.ui.transcript.model import TranscriptModel
 
         self._services = services
+        self._jobs = Jobs(self)
+        services.writes.write_failed.connect(lambda failure: self._show_note(failure.message))
         services.conversations.rows_skipped.connect(
             lambda skipped: self._show_note(skipped.note)
         )  # before the list reads the store
@@ -269,7 +273,7 @@ class MainWindow(QMainWindow):
             menu.addActions(group)
 
     def _build_actions(self) -> None:
-        new_action = self._action("New chat", self.new_conversation, QKeySequence.StandardKey.New)
+        new = self._action("New chat", self._new_from_action, QKeySequence.StandardKey.New)
         self.filter_action = self._action("Filter the list", self.sidebar.focus_filter, "Ctrl+Shift+K")
         self.search_action = self._action("Search all conversations…", self.open_search, "Ctrl+K")
         self.find_action = self._action("Find in this conversation", self.search.open_find, "Ctrl+F")
@@ -286,7 +290,7 @@ class MainWindow(QMainWindow):
         self.addActions([history.export_all, history.import_action, history.copy_markdown_action])
         self._menu(
             "&File",
-            [new_action, close_action, attach_action],
+            [new, close_action, attach_action],
             [history.export_one, history.export_all, history.import_action, history.backup_action],
             [conversation_settings_action, settings_action],
             [quit_action],
@@ -363,12 +367,28 @@ class MainWindow(QMainWindow):
         """The conversation shown, if any."""
         return self._current_id
 
-    def new_conversation(self) -> None:
-        """Create an empty conversation and open it."""
+    def new_conversation(self, then: Callable[[int], object] | None = None) -> None:
+        """Create an empty conversation and open it once it is stored (then `then(its id)`)."""
         self.sidebar.clear_filter()  # the new one must show
-        conversation = self._services.conversations.create()
+
+        def opened(conversation_id: int) -> None:
+            if then is not None:
+                then(conversation_id)
+
+        self._jobs.start(self.create_conversation, opened, lambda exc: self._show_note(str(exc)))
+
+    def _new_from_action(self) -> None:
+        self.new_conversation()  # (an action's `triggered` would pass its checked state as `then`)
+
+    async def create_conversation(self) -> int:
+        """Create an empty conversation, open it and put the focus in the message box; its id."""
+        conversation = await self._services.conversations.create()
+        if not shiboken6.isValid(self):  # the window closed meanwhile
+            return conversation.id
+        self.sidebar.clear_filter()
         self.open_conversation(conversation.id)
         self.composer.setFocus()
+        return conversation.id
 
     def _on_removed(self, conversation_id: int) -> None:
         # The list has already moved on to the next row (and opened it) when there was one.
@@ -385,26 +405,31 @@ class MainWindow(QMainWindow):
     # ---- chatting ---------------------------------------------------------------------------
 
     def send_message(self) -> None:
-        """Send what the composer holds (opening a new conversation if none is open)."""
-        from desktop_chat.services.chat import ChatError
-
+        """Send what the composer holds (to a new conversation, once it is stored, if none is open)."""
         text = self.composer.toPlainText().strip()
         if not text or not self.send_button.isEnabled():
             return
         if self.composer.editing is not None:
             self.message_actions.send_edit(self.composer.editing, text)
             return
+        self.composer.clear()  # at once; the text comes back if it cannot be sent
         if self._current_id is None:
-            self.new_conversation()
-        if self._current_id is None:
-            return
+            self.new_conversation(then=lambda conversation_id: self._send(conversation_id, text))
+        else:
+            self._send(self._current_id, text)
+
+    def _send(self, conversation_id: int, text: str) -> None:
+        from desktop_chat.services.chat import ChatError
+
         try:
-            self._services.chat.send(self._current_id, text)
+            self._services.chat.send(conversation_id, text)
         except ChatError as exc:
             self._show_note(str(exc))
+            if not self.composer.toPlainText():
+                self.composer.setPlainText(text)
             return
-        self.composer.clear()
         self.transcript.follow_bottom()
+        self._update_composer()
 
     def stop_stream(self) -> None:
         """Stop the open conversation's answer."""

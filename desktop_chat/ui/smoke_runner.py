@@ -90,8 +90,7 @@ async def smoke(window: MainWindow, services: AppServices, prompt: str) -> int:
     conversation_id: int | None = None
     error: str | None = None
     try:
-        window.new_conversation()
-        conversation_id = window.current_conversation_id()
+        conversation_id = await window.create_conversation()
         composer = window.composer
         if not composer.isEnabled():
             error = composer.placeholderText()

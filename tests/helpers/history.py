@@ -1,9 +1,16 @@
-"""Conversations written straight into a store, for the tests that read them back (search, tools)."""
+"""Conversations for tests: written straight into a store (search, tools), or made through the service."""
 
 from __future__ import annotations
 
-from desktop_chat.domain import ResponsePatch, ResponseStatus
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from desktop_chat.domain import Conversation, ResponsePatch, ResponseStatus
+from desktop_chat.services.app_services import AppServices
 from desktop_chat.storage import Store
+
+T = TypeVar("T")
 
 
 def conversation_with(store: Store, title: str, *texts: str) -> list[int]:
@@ -24,3 +31,33 @@ def conversation_with(store: Store, title: str, *texts: str) -> list[int]:
         ids.append(mid)
         parent = mid
     return ids
+
+
+def new_conversation(services: AppServices, title: str = "") -> Conversation:
+    """A new conversation made through the service, as the window makes one: stored by the writer
+    thread, then announced. Runs the test's loop (`aloop`) until then, or a short-lived one."""
+    return complete(services.conversations.create(title))
+
+
+def complete(awaitable: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end from a test's top level: on the test's loop when it has one."""
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_chat.event_loop import QtEventLoop
+
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        loop = None
+    if isinstance(loop, QtEventLoop) and not loop.is_closed():
+        return loop.run_until_complete(awaitable)
+    own = QtEventLoop(QApplication.instance())
+    try:
+        return own.run_until_complete(awaitable)
+    finally:
+        own.close()
+
+
+def stored(services: AppServices) -> None:
+    """Until every write queued so far is stored and announced (the writer thread works on its own)."""
+    complete(services.writes.idle())

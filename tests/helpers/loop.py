@@ -34,3 +34,14 @@ async def until(predicate: Callable[[], object], timeout: float = 10.0, interval
         if time.monotonic() > deadline:
             raise TimeoutError("condition not reached")
         await asyncio.sleep(interval)
+
+
+async def soon(getter: Callable[[], T | None], timeout: float = 10.0) -> T:
+    """Let the running loop run until `getter()` gives something (not None); that (TimeoutError after
+    `timeout` seconds). For what the app does once a write is stored: a new conversation's id."""
+    deadline = time.monotonic() + timeout
+    while (found := getter()) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError("nothing came")
+        await asyncio.sleep(0.005)
+    return found

@@ -18,6 +18,7 @@ from desktop_chat.domain import Response, ResponseStatus, Role, Usage
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.chat_events import ResponseUpdate
 from desktop_chat.settings import READ_TIMEOUT, RETRY_ATTEMPTS
+from tests.helpers.history import new_conversation
 from tests.helpers.llm_server import LLMServer, RecordedRequest, Script, chunk, http_error, text_script, usage
 from tests.helpers.loop import run
 from tests.helpers.services import use_server
@@ -34,7 +35,7 @@ _NOT_FOR_PEOPLE = re.compile(
 
 def send(aloop, services: AppServices, text: str = "Hi!", *, timeout: float = 20) -> Response:
     """Send in a new conversation, wait for the answer to end, and read it back from the database."""
-    conv = services.conversations.create()
+    conv = new_conversation(services)
     services.chat.send(conv.id, text)
     run(aloop, services.chat.wait(conv.id), timeout=timeout)
     branch = services.conversations.transcript(conv.id)

@@ -13,6 +13,7 @@ from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.chat import ChatError
 from desktop_chat.services.chat_events import ResponseUpdate
 from desktop_chat.settings import AUTO_TITLE, MAX_TOOL_ROUNDS
+from tests.helpers.history import new_conversation
 from tests.helpers.llm_server import LLMServer, chunk, fast, text_script, tool_call, tool_round, usage
 from tests.helpers.loop import run, until
 from tests.helpers.services import use_server
@@ -30,7 +31,7 @@ def test_send_streams_into_the_document_and_announces_after_commits(
 ) -> None:
     use_server(services, llm_server)
     llm_server.enqueue(text_script("Hello there, how are you today?", pieces=8))
-    conv = services.conversations.create()
+    conv = new_conversation(services)
     updates: list[ResponseUpdate] = []
     services.chat.response_patched.connect(updates.append)
     services.chat.send(conv.id, "Hi!")
@@ -56,7 +57,7 @@ def test_tool_loop_runs_the_tool_records_it_and_continues_the_answer(
     use_server(services, llm_server)
     llm_server.enqueue(tool_round(("call_1", "current_datetime", '{"timezone": "UTC"}')))
     llm_server.enqueue(text_script("It is noon in UTC.", pieces=3))
-    conv = services.conversations.create()
+    conv = new_conversation(services)
     seen = []
     services.chat.tool_status_changed.connect(lambda u: seen.append((u.call_id, u.status)))
     services.chat.send(conv.id, "What time is it?")
@@ -102,7 +103,7 @@ def test_tool_rounds_are_limited(aloop, services: AppServices, llm_server: LLMSe
     llm_server.enqueue(
         tool_round(("a", "current_datetime", "{}")), tool_round(("b", "current_datetime", "{}"))
     )
-    conv = services.conversations.create()
+    conv = new_conversation(services)
     services.chat.send(conv.id, "loop forever")
     run(aloop, services.chat.wait(conv.id))
     response = _answer(services, conv.id)
@@ -119,18 +120,19 @@ def test_stop_closes_the_stream_within_200_ms_and_keeps_the_text(
 ) -> None:
     use_server(services, llm_server)
     llm_server.enqueue([fast(2000, rate=200)])  # ten seconds of deltas
-    conv = services.conversations.create()
+    conv = new_conversation(services)
     services.chat.send(conv.id, "count slowly")
 
     async def stop_when_streaming() -> float:
-        await until(lambda: (services.chat.live_response(_live_id()) or _nothing).text.count(" ") >= 20)
+        answer = await services.chat.started(conv.id)
+        assert answer is not None
+        await until(
+            lambda: (services.chat.live_response(answer.response_id) or _nothing).text.count(" ") >= 20
+        )
         stopped = time.monotonic()
         services.chat.stop(conv.id)
         await services.chat.wait(conv.id)
         return stopped
-
-    def _live_id() -> int:
-        return _answer(services, conv.id).id
 
     class _Nothing:
         text = ""
@@ -154,7 +156,7 @@ def test_two_conversations_stream_at_once_and_both_finish_intact(
 ) -> None:
     use_server(services, llm_server)
     llm_server.enqueue([fast(600, rate=600, text="a")], [fast(600, rate=600, text="b")])
-    one, two = services.conversations.create(), services.conversations.create()
+    one, two = new_conversation(services), new_conversation(services)
     services.chat.send(one.id, "first")
     services.chat.send(two.id, "second")
     assert set(services.chat.streaming_conversations()) == {one.id, two.id}
@@ -170,7 +172,7 @@ def test_two_conversations_stream_at_once_and_both_finish_intact(
 def test_commits_are_coalesced_not_per_delta(aloop, services: AppServices, llm_server: LLMServer) -> None:
     use_server(services, llm_server)
     llm_server.enqueue([fast(3000, rate=3000)])
-    conv = services.conversations.create()
+    conv = new_conversation(services)
     services.chat.commit_times_ms.clear()
     started = time.monotonic()
     services.chat.send(conv.id, "fast")
@@ -189,7 +191,7 @@ def test_regenerate_and_edit_make_sibling_branches(
     llm_server.enqueue(
         text_script("first answer"), text_script("second answer"), text_script("edited answer")
     )
-    conv = services.conversations.create()
+    conv = new_conversation(services)
     services.chat.send(conv.id, "question")
     run(aloop, services.chat.wait(conv.id))
     first = services.conversations.transcript(conv.id)
@@ -215,7 +217,7 @@ def test_continue_appends_to_a_cut_answer(aloop, services: AppServices, llm_serv
         [{"chunk": chunk(content="The first half")}, {"cut": True}],
         text_script(" and the second half.", pieces=2),
     )
-    conv = services.conversations.create()
+    conv = new_conversation(services)
     services.chat.send(conv.id, "tell me")
     run(aloop, services.chat.wait(conv.id))
     cut = _answer(services, conv.id)
@@ -237,7 +239,7 @@ def test_continue_appends_to_a_cut_answer(aloop, services: AppServices, llm_serv
 def test_busy_conversation_and_missing_provider_are_clear_errors(
     aloop, services: AppServices, llm_server: LLMServer
 ) -> None:
-    conv = services.conversations.create()
+    conv = new_conversation(services)
     with pytest.raises(ChatError, match="provider"):
         services.chat.send(conv.id, "hello")
     use_server(services, llm_server)
@@ -253,7 +255,7 @@ def test_shutdown_marks_streaming_answers_interrupted(
 ) -> None:
     use_server(services, llm_server)
     llm_server.enqueue([fast(2000, rate=200)])
-    conv = services.conversations.create()
+    conv = new_conversation(services)
     services.chat.send(conv.id, "long")
     run(aloop, until(lambda: bool(llm_server.requests) and len(llm_server.requests[0].send_log) > 20))
     run(aloop, services.aclose())
@@ -267,8 +269,9 @@ def test_model_title_replaces_the_first_words(aloop, services: AppServices, llm_
     services.settings.set(AUTO_TITLE, True)
     use_server(services, llm_server)
     llm_server.enqueue(text_script("Paris is the capital of France."), text_script('"Capital of France."'))
-    conv = services.conversations.create()
+    conv = new_conversation(services)
     services.chat.send(conv.id, "what is the capital of france? asking for a quiz I am writing today")
+    run(aloop, services.chat.started(conv.id))  # the first words are the title from the start
     assert services.conversations.get(conv.id).title.startswith("what is the capital of france?")
     run(aloop, services.chat.wait(conv.id))
     run(aloop, until(lambda: services.conversations.get(conv.id).title == "Capital of France"))
@@ -288,7 +291,7 @@ def test_usage_of_every_tool_round_adds_up(aloop, services: AppServices, llm_ser
         ],
         text_script("Done.", usage=usage(20, 4)),
     )
-    conv = services.conversations.create()
+    conv = new_conversation(services)
     services.chat.send(conv.id, "time?")
     run(aloop, services.chat.wait(conv.id))
     response = _answer(services, conv.id)
@@ -301,7 +304,7 @@ def test_stop_before_the_task_ever_ran_still_ends_the_answer(
     aloop, services: AppServices, llm_server: LLMServer
 ) -> None:
     use_server(services, llm_server)
-    conv = services.conversations.create()
+    conv = new_conversation(services)
     services.chat.send(conv.id, "never mind")
     services.chat.stop(conv.id)  # the task is cancelled before its first step
     run(aloop, services.chat.wait(conv.id), timeout=5)

@@ -19,6 +19,7 @@ from desktop_chat.domain import Response, ResponseStatus, Role, ToolExecution, T
 from desktop_chat.llm.errors import StreamCutError
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.chat_events import ToolUpdate
+from tests.helpers.history import new_conversation
 from tests.helpers.llm_server import LLMServer, Script, text_script
 from tests.helpers.loop import run
 from tests.helpers.services import use_server
@@ -124,7 +125,7 @@ def check_shape(aloop, services: AppServices, llm_server: LLMServer, shape: Shap
             first_round.append(live)
 
     services.chat.tool_status_changed.connect(on_tool)
-    conv = services.conversations.create()
+    conv = new_conversation(services)
     services.chat.send(conv.id, USER_TEXT)
     run(aloop, services.chat.wait(conv.id), timeout=20)
 

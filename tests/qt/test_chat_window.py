@@ -9,7 +9,7 @@ from desktop_chat.services.app_services import AppServices
 from desktop_chat.ui.empty_state import NO_PROVIDER_HINT
 from desktop_chat.ui.transcript.model import STATUS_ROLE, TEXT_ROLE
 from tests.helpers.llm_server import LLMServer, fast, text_script
-from tests.helpers.loop import run, until
+from tests.helpers.loop import run, soon, until
 from tests.helpers.services import use_server
 
 
@@ -36,8 +36,7 @@ def test_enter_sends_shift_enter_adds_a_line_and_the_answer_streams_in(
     assert w.composer.toPlainText() == "first line\nsecond line"
     qtbot.keyClick(w.composer, Qt.Key.Key_Return)
     assert w.composer.toPlainText() == ""
-    conv_id = w.current_conversation_id()
-    assert conv_id is not None
+    conv_id = run(aloop, soon(w.current_conversation_id))
     assert w.stop_button.isVisible()
     assert not w.send_button.isEnabled()
     run(aloop, services.chat.wait(conv_id))
@@ -59,8 +58,7 @@ def test_escape_stops_the_answer_and_the_view_shows_it_stopped(
     w = main_window()
     qtbot.keyClicks(w.composer, "count")
     qtbot.keyClick(w.composer, Qt.Key.Key_Return)
-    conv_id = w.current_conversation_id()
-    assert conv_id is not None
+    conv_id = run(aloop, soon(w.current_conversation_id))
     model = w.transcript_model
 
     def shown() -> str:
@@ -91,8 +89,7 @@ def test_ctrl_shift_c_copies_the_last_answer_and_ctrl_w_closes_the_conversation(
     assert QGuiApplication.clipboard().text() == "before", "no conversation: nothing is copied"
     qtbot.keyClicks(w.composer, "question")
     qtbot.keyClick(w.composer, Qt.Key.Key_Return)
-    conv_id = w.current_conversation_id()
-    assert conv_id is not None
+    conv_id = run(aloop, soon(w.current_conversation_id))
     run(aloop, services.chat.wait(conv_id))
     run(aloop, until(lambda: w.transcript_model.data(w.transcript_model.index(1), STATUS_ROLE) == "done"))
 

@@ -21,15 +21,15 @@ from PySide6.QtWidgets import QLineEdit, QStyleOptionViewItem
 
 from desktop_chat.domain import ConversationSummary
 from desktop_chat.services.app_services import AppServices
-from desktop_chat.services.conversations import ConversationService
 from desktop_chat.storage import Store, open_store
 from desktop_chat.ui.sidebar.delegate import ConversationDelegate
 from desktop_chat.ui.sidebar.model import ConversationListModel
 from desktop_chat.ui.sidebar.pane import ConversationSidebar
 from desktop_chat.ui.sidebar.proxy import ConversationFilterProxy
 from desktop_chat.ui.sidebar.roles import GROUP_LABEL_ROLE, ID_ROLE, STREAMING_ROLE, Index
+from tests.helpers.history import complete, new_conversation, stored
 from tests.helpers.llm_server import LLMServer, text_script
-from tests.helpers.loop import run
+from tests.helpers.loop import run, soon
 from tests.helpers.services import use_server
 
 if TYPE_CHECKING:
@@ -109,13 +109,18 @@ def test_summaries_are_light_and_skip_unreadable_rows(store: Store) -> None:
     assert repo.conversation_summary(good.id) == page.items[0]
 
 
-def test_rename_pin_and_archive_keep_the_place_in_the_list(store: Store, qapp) -> None:
-    service = ConversationService(store.repo)
-    conv = service.create("old title")
+def test_rename_pin_and_archive_keep_the_place_in_the_list(aloop, services: AppServices) -> None:
+    service, store = services.conversations, services.store
+    conv = new_conversation(services, "old title")
     store.db.execute_sql("UPDATE conversation SET updated_at = 1000 WHERE id = ?", (conv.id,))
+    changed: list[int] = []
+    service.conversation_changed.connect(changed.append)
     service.rename(conv.id, "  new title ")
     service.set_pinned(conv.id, True)
     service.set_archived(conv.id, True)
+    assert service.get(conv.id).title == "old title", "the writer thread stores it; nothing waits for it"
+    run(aloop, services.writes.idle())
+    assert changed == [conv.id] * 3, "each change is announced once it is stored"
     got = service.get(conv.id)
     assert (got.title, got.pinned, got.archived) == ("new title", True, True)
     assert got.updated_at.timestamp() == 1000  # not moved to the top
@@ -124,8 +129,8 @@ def test_rename_pin_and_archive_keep_the_place_in_the_list(store: Store, qapp) -
 
 
 def test_shutdown_carries_out_pending_deletions_before_closing(services: AppServices, db_path) -> None:
-    keep = services.conversations.create("keep")
-    gone = services.conversations.create("gone")
+    keep = new_conversation(services, "keep")
+    gone = new_conversation(services, "gone")
     services.store.repo.add_message(gone.id, "with a message")
     services.conversations.undo_window_ms = 60_000
     services.conversations.delete(gone.id)
@@ -139,15 +144,14 @@ def test_shutdown_carries_out_pending_deletions_before_closing(services: AppServ
         again.close()
 
 
-def test_a_crash_inside_the_undo_window_keeps_the_conversation(store: Store, qapp) -> None:
-    service = ConversationService(store.repo)
-    conv = service.create("precious")
+def test_a_crash_inside_the_undo_window_keeps_the_conversation(services: AppServices) -> None:
+    service = services.conversations
+    conv = new_conversation(services, "precious")
     service.undo_window_ms = 60_000
     service.delete(conv.id)
     assert conv.id not in [s.id for s in service.summaries()]
     # The process dies here (no finalize). The next start lists it again.
-    after_crash = ConversationService(store.repo)
-    assert conv.id in [s.id for s in after_crash.summaries()]
+    assert conv.id in [s.id for s in services.store.repo.conversation_summaries().items]
 
 
 # ---- models ---------------------------------------------------------------------------------------------
@@ -175,12 +179,14 @@ def test_source_and_proxy_stay_consistent_through_every_change(
     assert titles(proxy) == ["charlie", "alpha", "Bravo café", "echo"]  # archived hidden
 
     service = services.conversations
-    new = service.create("foxtrot")
+    new = new_conversation(services, "foxtrot")
     assert titles(proxy)[:2] == ["charlie", "foxtrot"]
     service.rename(ids[4], "echo renamed")
     service.set_pinned(ids[4], True)
+    complete(services.writes.idle())
     assert titles(proxy)[:2] == ["charlie", "echo renamed"]  # pinned, newest first
     service.set_archived(ids[1], True)
+    complete(services.writes.idle())
     assert "Bravo café" not in titles(proxy)
     proxy.set_show_archived(True)
     assert "Bravo café" in titles(proxy)
@@ -311,7 +317,7 @@ def test_filter_as_you_type_keeps_the_open_conversation_selected(qtbot, shown, s
 
 
 def test_rename_in_place_with_f2_typing_and_enter(qtbot, main_window, services: AppServices) -> None:
-    conv = services.conversations.create("Untitled idea")
+    conv = new_conversation(services, "Untitled idea")
     w = main_window(active=True)
     assert w.current_conversation_id() == conv.id
     w.conversation_list.setFocus()
@@ -341,8 +347,8 @@ def test_rename_in_place_with_f2_typing_and_enter(qtbot, main_window, services: 
 def test_ctrl_z_in_the_composer_undoes_typing_not_a_deletion(
     qtbot, main_window, services: AppServices
 ) -> None:
-    keep = services.conversations.create("keep")
-    gone = services.conversations.create("gone")
+    keep = new_conversation(services, "keep")
+    gone = new_conversation(services, "gone")
     w = main_window(active=True)
     w.sidebar.delete_conversation(gone.id)
     assert w.current_conversation_id() == keep.id
@@ -389,7 +395,7 @@ def test_delete_then_undo_keeps_it_and_delete_then_wait_removes_it(
 
 
 def test_deleting_every_conversation_shows_the_welcome(qtbot, main_window, services: AppServices) -> None:
-    conv = services.conversations.create("only one")
+    conv = new_conversation(services, "only one")
     w = main_window(active=True)
     w.sidebar.delete_conversation(conv.id)
     assert w.current_conversation_id() is None
@@ -413,12 +419,14 @@ def test_pin_and_archive_move_rows_and_persist(qtbot, main_window, services: App
     ]
     pin = next(a for a in menu.actions() if a.text() == "Pin")
     pin.trigger()
+    stored(services)
     assert titles(w.conversation_model)[0] == "chat 3"
     assert headers(w.conversation_model)[0] == (0, "Pinned")
     assert services.store.repo.get_conversation(ids[3]).pinned
     assert w.current_conversation_id() == ids[0]
 
     w.sidebar.toggle_archived(ids[0])  # the open one: hidden, the list moves on
+    stored(services)
     assert services.store.repo.get_conversation(ids[0]).archived
     assert "chat 0" not in titles(w.conversation_model)
     assert w.current_conversation_id() == ids[1]
@@ -427,8 +435,10 @@ def test_pin_and_archive_move_rows_and_persist(qtbot, main_window, services: App
     w.sidebar.archived_toggle.click()
     assert "chat 0" in titles(w.conversation_model)
     w.sidebar.toggle_archived(ids[0])
+    stored(services)
     assert not services.store.repo.get_conversation(ids[0]).archived
     w.sidebar.toggle_pinned(ids[3])
+    stored(services)
     assert titles(w.conversation_model) == ["chat 0", "chat 1", "chat 2", "chat 3"]
     assert not services.store.repo.get_conversation(ids[3]).pinned
     empty_menu = w.sidebar.context_menu(QPoint(5, w.conversation_list.viewport().height() - 2))
@@ -436,7 +446,7 @@ def test_pin_and_archive_move_rows_and_persist(qtbot, main_window, services: App
 
 
 def test_ctrl_shift_k_focuses_the_filter_and_ctrl_n_clears_it_for_the_new_chat(
-    qtbot, main_window, services: AppServices
+    aloop, qtbot, main_window, services: AppServices
 ) -> None:
     bulk(services.store, [("about cats", NOW - 60, False, False), ("about dogs", NOW - 120, False, False)])
     w = main_window(active=True)
@@ -444,11 +454,13 @@ def test_ctrl_shift_k_focuses_the_filter_and_ctrl_n_clears_it_for_the_new_chat(
     assert w.sidebar.filter_edit.hasFocus()
     qtbot.keyClicks(w.sidebar.filter_edit, "dogs")
     assert titles(w.conversation_model) == ["about dogs"]
+    before = w.current_conversation_id()
     qtbot.keyClick(w.sidebar.filter_edit, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert w.sidebar.filter_edit.text() == ""
+    new_id = run(
+        aloop, soon(lambda: w.current_conversation_id() if w.current_conversation_id() != before else None)
+    )
     assert titles(w.conversation_model)[0] == "New chat"
-    new_id = w.current_conversation_id()
-    assert new_id is not None
     assert w.conversation_list.current_id() == new_id
 
 
@@ -489,11 +501,12 @@ def test_streaming_indicator_follows_the_chat_service(
 ) -> None:
     use_server(services, llm_server)
     llm_server.enqueue(text_script("Streaming in the list.", pieces=4))
-    conv = services.conversations.create()
-    other = services.conversations.create("another")
+    conv = new_conversation(services)
+    other = new_conversation(services, "another")
     w = main_window(active=True)
     w.open_conversation(conv.id)
     services.chat.send(conv.id, "Hello list")
+    run(aloop, services.chat.started(conv.id))  # the list shows it once the message is stored
     model = w.sidebar.source_model
     row = model.row_of(conv.id)
     assert row == 0  # the conversation with the new message is on top
@@ -512,7 +525,7 @@ def test_deleting_a_streaming_conversation_stops_its_answer(
 ) -> None:
     use_server(services, llm_server)
     llm_server.enqueue([*text_script("never finished", pieces=2, done=False)[:1], {"hang": True}])
-    conv = services.conversations.create()
+    conv = new_conversation(services)
     patched: list[object] = []
     services.chat.response_patched.connect(patched.append)
     services.chat.send(conv.id, "Hello")

@@ -11,13 +11,14 @@ from PySide6.QtGui import QGuiApplication
 from desktop_chat.domain import Role
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.ui.main_window import MainWindow
+from tests.helpers.history import new_conversation
 
 
 def _fill(services: AppServices, n: int) -> list[int]:
     repo = services.store.repo
     ids = []
     for i in range(n):
-        conv = services.conversations.create(f"Chat {i}")
+        conv = new_conversation(services, f"Chat {i}")
         repo.add_messages_bulk(
             conv.id,
             [

@@ -8,6 +8,8 @@ from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QListView, QPlainTex
 from desktop_chat.domain import ResponsePatch, ResponseStatus
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.settings import LAST_CONVERSATION, WINDOW_GEOMETRY
+from tests.helpers.history import new_conversation
+from tests.helpers.loop import run, soon
 
 
 def test_main_widgets_have_names(main_window, services: AppServices) -> None:
@@ -56,10 +58,11 @@ def test_list_comes_from_the_store_and_opens_the_newest(main_window, services: A
     assert w.transcript_model.rowCount() == 1
 
 
-def test_ctrl_n_creates_and_opens_a_conversation(qtbot, main_window, services: AppServices) -> None:
+def test_ctrl_n_creates_and_opens_a_conversation(aloop, qtbot, main_window, services: AppServices) -> None:
     w = main_window(active=True)
     w.conversation_list.setFocus()
     qtbot.keyClick(w.conversation_list, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    run(aloop, soon(w.current_conversation_id))  # opened once it is stored
     assert services.conversations.count() == 1
     assert w.conversation_model.rowCount() == 1
     assert w.current_conversation_id() is not None
@@ -94,7 +97,7 @@ def test_close_remembers_geometry_and_conversation(main_window, services: AppSer
 def test_review_mode_shows_history_but_cannot_send_or_set_up(main_window, services: AppServices) -> None:
     from desktop_chat.ui.empty_state import REVIEW_HINT
 
-    conv = services.conversations.create("Kept")
+    conv = new_conversation(services, "Kept")
     services.store.repo.add_message(conv.id, "an old question")
     w = main_window(review="/backups/chats.sqlite3")
     assert w.windowTitle() == "Review: /backups/chats.sqlite3 (read-only)"

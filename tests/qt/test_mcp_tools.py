@@ -19,6 +19,7 @@ from desktop_chat.settings import ALWAYS_ALLOWED_TOOLS, MCP_SERVERS
 from desktop_chat.tools.mcp_config import load_mcp_config, parse_mcp_servers
 from desktop_chat.tools.mcp_host import tool_api_name
 from desktop_chat.tools.mcp_server import ServerState
+from tests.helpers.history import new_conversation
 from tests.helpers.llm_server import LLMServer, text_script, tool_round
 from tests.helpers.loop import run
 from tests.helpers.services import MCP_TEST_SERVER, use_server
@@ -64,7 +65,7 @@ def test_a_model_calls_a_test_server_and_mcp_server_time_and_the_database_keeps_
         tool_round(("c1", add, {"a": 2, "b": 40}), ("c2", now, {"timezone": "Asia/Tokyo"})),
         text_script("42, and it is morning in Tokyo."),
     )
-    conv = services.conversations.create()
+    conv = new_conversation(services)
     services.chat.send(conv.id, "Add 2 and 40, and what time is it in Tokyo?")
     run(aloop, services.chat.wait(conv.id), timeout=60)
 
@@ -99,7 +100,7 @@ def test_a_hanging_tool_is_cut_off_at_its_timeout_and_marked_failed(
     llm_server.enqueue(
         tool_round(("c1", tool_api_name("testtools", "hang"), {"seconds": 600})), text_script("It hung.")
     )
-    conv = services.conversations.create()
+    conv = new_conversation(services)
     started = time.monotonic()
     services.chat.send(conv.id, "Wait forever")
     run(aloop, services.chat.wait(conv.id), timeout=60)
@@ -121,7 +122,7 @@ def test_a_server_that_crashes_mid_call_fails_the_call_with_its_stderr_and_comes
         tool_round(("c2", echo, {"text": "still here"})),
         text_script("Recovered."),
     )
-    conv = services.conversations.create()
+    conv = new_conversation(services)
     services.chat.send(conv.id, "Crash, then echo")
     run(aloop, services.chat.wait(conv.id), timeout=60)
     crashed, echoed = _executions(services, conv.id)
@@ -136,7 +137,7 @@ def test_a_server_that_crashes_mid_call_fails_the_call_with_its_stderr_and_comes
 def test_quitting_leaves_no_server_process(aloop, services: AppServices, llm_server: LLMServer) -> None:
     _serve(services, llm_server, testtools=MCP_TEST_SERVER, time=TIME_SERVER)
     llm_server.enqueue(tool_round(("c1", tool_api_name("testtools", "pid"), {})), text_script("ok"))
-    conv = services.conversations.create()
+    conv = new_conversation(services)
     services.chat.send(conv.id, "Your pid?")
     run(aloop, services.chat.wait(conv.id), timeout=60)
     (execution,) = _executions(services, conv.id)
@@ -193,7 +194,7 @@ def test_approval_denial_and_allow_for_this_conversation(
     )
     asked: list[object] = []
     services.chat.approval_requested.connect(asked.append)
-    conv = services.conversations.create()
+    conv = new_conversation(services)
     services.chat.send(conv.id, "Echo three times")
 
     async def answer(decisions: list[ApprovalDecision]) -> None:
@@ -232,7 +233,7 @@ def test_cancelling_a_running_tool_tells_the_model_and_the_answer_goes_on(
     _serve(services, llm_server, testtools=MCP_TEST_SERVER, approval="ask")
     hang = tool_api_name("testtools", "hang")
     llm_server.enqueue(tool_round(("c1", hang, {"seconds": 600})), text_script("You stopped it."))
-    conv = services.conversations.create()
+    conv = new_conversation(services)
     services.chat.send(conv.id, "Hang")
 
     async def approve_then_cancel() -> None:
@@ -315,7 +316,7 @@ def test_a_large_result_is_truncated_for_the_model_and_kept_whole_in_the_databas
     llm_server.enqueue(
         tool_round(("c1", tool_api_name("testtools", "big"), {"chars": 150_000})), text_script("ok")
     )
-    conv = services.conversations.create()
+    conv = new_conversation(services)
     services.chat.send(conv.id, "Big result")
     run(aloop, services.chat.wait(conv.id), timeout=60)
     (execution,) = _executions(services, conv.id)
@@ -359,7 +360,7 @@ def test_a_streamable_http_server_is_called_through_the_chat_service(
         llm_server.enqueue(
             tool_round(("c1", tool_api_name("web", "add"), {"a": 1.5, "b": 2})), text_script("3.5 it is.")
         )
-        conv = services.conversations.create()
+        conv = new_conversation(services)
         services.chat.send(conv.id, "Add over HTTP")
         run(aloop, services.chat.wait(conv.id), timeout=60)
         (execution,) = _executions(services, conv.id)

@@ -14,6 +14,7 @@ from desktop_chat.services.app_services import AppServices
 from desktop_chat.settings import DEFAULT_MODEL, DEFAULT_PROFILE
 from desktop_chat.ui.empty_state import NO_MODEL_HINT, NO_PROVIDER_HINT
 from desktop_chat.ui.model_picker import ModelPicker
+from tests.helpers.history import new_conversation, stored
 from tests.helpers.llm_server import LLMServer
 from tests.helpers.loop import run, until
 
@@ -129,9 +130,7 @@ def test_the_header_choice_applies_to_the_conversation_and_to_new_ones(
     picker = w.model_picker
     assert w.findChild(ModelPicker, "modelPicker") is picker
     assert picker.accessibleName() == "Provider and model"
-    w.new_conversation()
-    a = w.current_conversation_id()
-    assert a is not None
+    a = run(aloop, w.create_conversation())
     assert picker.currentText() == "Alpha · test-model"
 
     picker.profile_box.setFocus()
@@ -152,9 +151,7 @@ def test_the_header_choice_applies_to_the_conversation_and_to_new_ones(
     assert second_server.requests[-1].body["model"] == "beta-2"
     assert not [r for r in llm_server.requests if r.path.endswith("/completions")]
 
-    w.new_conversation()  # a new conversation starts with the last choice
-    b = w.current_conversation_id()
-    assert b is not None
+    b = run(aloop, w.create_conversation())  # a new conversation starts with the last choice
     assert b != a
     assert picker.currentText() == "Beta · beta-2"
     picker.profile_box.setFocus()
@@ -187,8 +184,9 @@ def test_a_deleted_profile_falls_back_to_the_default_with_its_own_model(
     keep = services.providers.add("Keep", llm_server.url, default_model="test-model", needs_key=False)
     gone = services.providers.add("Gone", second_server.url, default_model="beta-1", needs_key=False)
     services.providers.use(keep, "test-model")
-    conversation = services.conversations.create()
+    conversation = new_conversation(services)
     services.conversations.set_model(conversation.id, gone.id, "beta-2")
+    stored(services)
     target = services.chat.target(services.conversations.get(conversation.id))
     assert target is not None
     assert (target.profile.id, target.model) == (gone.id, "beta-2")

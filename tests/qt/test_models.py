@@ -7,6 +7,7 @@ from desktop_chat.services.app_services import AppServices
 from desktop_chat.ui.sidebar.model import ConversationListModel
 from desktop_chat.ui.sidebar.roles import ID_ROLE
 from desktop_chat.ui.transcript.model import STATUS_ROLE, TEXT_ROLE, TranscriptModel
+from tests.helpers.history import new_conversation, stored
 
 
 def test_conversation_list_model_loads_all_and_reacts(services: AppServices, qtmodeltester) -> None:
@@ -20,13 +21,14 @@ def test_conversation_list_model_loads_all_and_reacts(services: AppServices, qtm
     ids = [model.data(model.index(r), ID_ROLE) for r in range(450)]
     assert len(set(ids)) == 450
 
-    created = services.conversations.create("brand new")
+    created = new_conversation(services, "brand new")
     assert model.data(model.index(0)) == "brand new"
     changed: list[tuple[int, int]] = []
     model.dataChanged.connect(lambda tl, br, _roles: changed.append((tl.row(), br.row())))
     target = model.row_of(ids[10])
     assert target is not None
     services.conversations.rename(ids[10], "renamed")
+    stored(services)
     assert changed == [(target, target)]  # only the changed row (a rename keeps the row's place)
     assert model.data(model.index(target)) == "renamed"
     services.conversations.delete(created.id)

@@ -10,13 +10,14 @@ from PySide6.QtTest import QTest
 from desktop_chat.domain import Role
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.ui.search.panel import SearchPanel
+from tests.helpers.history import new_conversation, stored
 
 
 def _history(services: AppServices) -> dict[str, int]:
     """Three conversations; the second has two branches, the hit on the one not shown."""
     repo = services.store.repo
     ids: dict[str, int] = {}
-    c1 = services.conversations.create("Sourdough")
+    c1 = new_conversation(services, "Sourdough")
     ids["bread"] = repo.add_messages_bulk(
         c1.id,
         [
@@ -24,13 +25,13 @@ def _history(services: AppServices) -> dict[str, int]:
             (Role.ASSISTANT, "Flour and water.", 1.7e9 + 1),
         ],
     )[0]
-    c2 = services.conversations.create("Trip")
+    c2 = new_conversation(services, "Trip")
     first = repo.add_message(c2.id, "Plan a trip to Lisbon in spring")
     ids["old_branch"] = first.id
     edited = repo.add_message(c2.id, "Plan a trip to Porto instead")
     repo.update_conversation(c2.id, active_leaf_id=edited.id)
     ids["trip"] = c2.id
-    c3 = services.conversations.create("Rust")
+    c3 = new_conversation(services, "Rust")
     parent = repo.add_message(c3.id, "Explain lifetimes in Rust structs")
     ids["rust"] = parent.id
     for n in range(60):
@@ -61,6 +62,7 @@ def test_ctrl_k_searches_everything_and_enter_opens_the_hit_on_its_branch(
     assert "<b style" in shown, "the hit is highlighted in the snippet"
     assert "Trip" in shown
     qtbot.keyClick(panel.field, Qt.Key.Key_Return)
+    stored(services)  # the hit's branch is the conversation's branch from now on
     assert w.current_conversation_id() == ids["trip"]
     row = w.transcript_model.row_of(ids["old_branch"])
     assert row is not None, "the branch holding the hit is shown"

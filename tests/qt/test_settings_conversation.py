@@ -16,6 +16,7 @@ from desktop_chat.ui.settings.conversation import (
     parse_max_tokens,
     parse_temperature,
 )
+from tests.helpers.history import new_conversation, stored
 from tests.helpers.llm_server import LLMServer
 from tests.helpers.loop import run
 from tests.helpers.services import use_server
@@ -71,13 +72,14 @@ def test_temperature_and_max_tokens_reach_the_request_and_blank_ones_are_left_ou
     aloop, qtbot, shown, services: AppServices, llm_server: LLMServer
 ) -> None:
     use_server(services, llm_server)
-    conversation = services.conversations.create("Tuned")
+    conversation = new_conversation(services, "Tuned")
     dialog = _dialog(shown, services, conversation.id)
     assert dialog.objectName() == "conversationSettings"
     assert dialog.temperature_edit.placeholderText() == "Provider default"
     _type(qtbot, dialog.temperature_edit, "0.3")
     _type(qtbot, dialog.max_tokens_edit, "256")
     _save(qtbot, dialog)
+    stored(services)
     assert services.conversations.get(conversation.id).params == {"temperature": 0.3, "max_tokens": 256}
 
     _send(aloop, services, conversation.id, "first")
@@ -88,6 +90,7 @@ def test_temperature_and_max_tokens_reach_the_request_and_blank_ones_are_left_ou
     assert (dialog.temperature_edit.text(), dialog.max_tokens_edit.text()) == ("0.3", "256")
     _type(qtbot, dialog.temperature_edit, "")
     _save(qtbot, dialog)
+    stored(services)
     _send(aloop, services, conversation.id, "second")
     body = llm_server.requests[-1].body
     assert "temperature" not in body
@@ -96,6 +99,7 @@ def test_temperature_and_max_tokens_reach_the_request_and_blank_ones_are_left_ou
     dialog = _dialog(shown, services, conversation.id)
     _type(qtbot, dialog.max_tokens_edit, "")
     _save(qtbot, dialog)
+    stored(services)
     assert services.conversations.get(conversation.id).params == {}
     _send(aloop, services, conversation.id, "third")
     body = llm_server.requests[-1].body
@@ -104,7 +108,7 @@ def test_temperature_and_max_tokens_reach_the_request_and_blank_ones_are_left_ou
 
 
 def test_an_invalid_value_keeps_the_dialog_open_and_says_why(qtbot, shown, services: AppServices) -> None:
-    conversation = services.conversations.create("Bad")
+    conversation = new_conversation(services, "Bad")
     dialog = _dialog(shown, services, conversation.id)
     _type(qtbot, dialog.temperature_edit, "9")
     save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
@@ -121,7 +125,7 @@ def test_the_system_prompt_of_a_conversation_overrides_the_default(
 ) -> None:
     use_server(services, llm_server)
     services.settings.set(SYSTEM_PROMPT, "Be brief.")
-    conversation = services.conversations.create("Pirate")
+    conversation = new_conversation(services, "Pirate")
     dialog = _dialog(shown, services, conversation.id)
     assert dialog.default_check.isChecked()
     assert dialog.prompt_edit.isReadOnly()
@@ -134,6 +138,7 @@ def test_the_system_prompt_of_a_conversation_overrides_the_default(
     assert not dialog.prompt_edit.isReadOnly()
     _type(qtbot, dialog.prompt_edit, "Talk like a pirate.")
     _save(qtbot, dialog)
+    stored(services)
     assert services.conversations.get(conversation.id).system_prompt == "Talk like a pirate."
     _send(aloop, services, conversation.id, "again")
     assert llm_server.requests[-1].body["messages"][0] == {"role": "system", "content": "Talk like a pirate."}
@@ -142,4 +147,5 @@ def test_the_system_prompt_of_a_conversation_overrides_the_default(
     assert not dialog.default_check.isChecked()
     dialog.default_check.setChecked(True)
     _save(qtbot, dialog)
+    stored(services)
     assert services.conversations.get(conversation.id).system_prompt is None

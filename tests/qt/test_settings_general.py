@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QDialog
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.settings import AUTO_TITLE, FONT_SIZE, MAX_TOOL_ROUNDS, PROXY_URL, SYSTEM_PROMPT, THEME
 from desktop_chat.ui.settings.dialog import SettingsDialog
+from tests.helpers.loop import run
 
 if TYPE_CHECKING:
     from tests.helpers.qt_fixtures import Show
@@ -99,7 +100,9 @@ def test_a_proxy_is_checked_before_it_is_saved(qtbot, shown, services: AppServic
 
 
 @pytest.mark.qt_log_ignore("This plugin does not support raise")  # offscreen: open twice raises it
-def test_ctrl_comma_opens_settings_and_the_header_opens_conversation_settings(qtbot, main_window) -> None:
+def test_ctrl_comma_opens_settings_and_the_header_opens_conversation_settings(
+    aloop, qtbot, main_window
+) -> None:
     w = main_window(active=True)
     assert not w.conversation_settings_button.isVisible()  # nothing open yet
     qtbot.keyClick(w, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
@@ -110,7 +113,7 @@ def test_ctrl_comma_opens_settings_and_the_header_opens_conversation_settings(qt
     assert w.open_settings() is dialog  # one at a time
     dialog.reject()
 
-    w.new_conversation()
+    run(aloop, w.create_conversation())
     assert w.conversation_settings_button.isVisible()
     qtbot.mouseClick(w.conversation_settings_button, Qt.MouseButton.LeftButton)
     settings_of_chat = w.findChild(QDialog, "conversationSettings")

@@ -23,6 +23,7 @@ from desktop_chat.ui.settings.conversation import ConversationSettingsDialog
 from desktop_chat.ui.settings.dialog import SettingsDialog
 from desktop_chat.ui.settings.mcp_text import parse_command, parse_env
 from desktop_chat.ui.settings.tools import ToolsPage
+from tests.helpers.history import new_conversation, stored
 from tests.helpers.loop import run, until
 from tests.helpers.settings_ui import click_box_button, files_containing, message_box
 
@@ -427,7 +428,7 @@ def test_a_conversation_offers_all_tools_none_or_the_chosen_ones(
     aloop, qtbot, shown, mcp_services: AppServices
 ) -> None:
     services = mcp_services
-    conversation = services.conversations.create("Tools")
+    conversation = new_conversation(services, "Tools")
     dialog = _conversation_dialog(shown, services, conversation.id)
     assert dialog.tools_all.isChecked()
     assert not dialog.tools_list.isEnabled()
@@ -435,6 +436,7 @@ def test_a_conversation_offers_all_tools_none_or_the_chosen_ones(
     assert listed == services.tools.names()
     _click(qtbot, dialog.tools_none)
     _save_conversation(qtbot, dialog)
+    stored(services)
     assert services.conversations.get(conversation.id).params == {"tools": "none"}
 
     dialog = _conversation_dialog(shown, services, conversation.id)
@@ -444,6 +446,7 @@ def test_a_conversation_offers_all_tools_none_or_the_chosen_ones(
     for name in ("calculator", "current_datetime"):
         _item(dialog.tools_list, name).setCheckState(Qt.CheckState.Checked)
     _save_conversation(qtbot, dialog)
+    stored(services)
     assert services.conversations.get(conversation.id).params == {"tools": ["calculator", "current_datetime"]}
 
     # an MCP server's tools are listed once the servers were asked for them
@@ -459,6 +462,7 @@ def test_a_conversation_offers_all_tools_none_or_the_chosen_ones(
     assert dialog.checked_tools() == ["calculator", "current_datetime"]  # kept through the reload
     _item(dialog.tools_list, "testtools__echo").setCheckState(Qt.CheckState.Checked)
     _save_conversation(qtbot, dialog)
+    stored(services)
     assert services.conversations.get(conversation.id).params == {
         "tools": ["calculator", "current_datetime", "testtools__echo"]
     }
@@ -466,12 +470,14 @@ def test_a_conversation_offers_all_tools_none_or_the_chosen_ones(
     dialog = _conversation_dialog(shown, services, conversation.id)
     _click(qtbot, dialog.tools_all)
     _save_conversation(qtbot, dialog)
+    stored(services)
     assert services.conversations.get(conversation.id).params == {}
 
 
 def test_without_the_registry_the_dialog_keeps_the_chosen_tools(qtbot, services: AppServices) -> None:
-    conversation = services.conversations.create("Chosen")
+    conversation = new_conversation(services, "Chosen")
     services.conversations.set_tools(conversation.id, ["files__read"])
+    stored(services)
     dialog = ConversationSettingsDialog(services.conversations, services.settings, conversation.id)
     qtbot.addWidget(dialog)
     dialog.show()
@@ -479,4 +485,5 @@ def test_without_the_registry_the_dialog_keeps_the_chosen_tools(qtbot, services:
     assert dialog.checked_tools() == ["files__read"]
     assert not dialog.load_tools_button.isVisible()
     _save_conversation(qtbot, dialog)
+    stored(services)
     assert services.conversations.get(conversation.id).params == {"tools": ["files__read"]}

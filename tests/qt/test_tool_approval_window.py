@@ -17,7 +17,7 @@ from desktop_chat.settings import MCP_SERVERS
 from desktop_chat.ui.main_window import MainWindow
 from desktop_chat.ui.transcript.delegate import TranscriptDelegate
 from tests.helpers.llm_server import LLMServer, text_script, tool_round
-from tests.helpers.loop import run, until
+from tests.helpers.loop import run, soon, until
 from tests.helpers.services import MCP_TEST_SERVER, use_server
 
 if TYPE_CHECKING:
@@ -39,12 +39,10 @@ def window(main_window: MakeMainWindow, mcp_services: AppServices, llm_server: L
     return main_window(size=(1000, 800))
 
 
-def _send(qtbot, w: MainWindow, text: str) -> int:
+def _send(aloop, qtbot, w: MainWindow, text: str) -> int:
     qtbot.keyClicks(w.composer, text)
     qtbot.keyClick(w.composer, Qt.Key.Key_Return)
-    conv_id = w.current_conversation_id()
-    assert conv_id is not None
-    return conv_id
+    return run(aloop, soon(w.current_conversation_id))
 
 
 def _answer_row(w: MainWindow) -> int:
@@ -94,7 +92,7 @@ def test_allow_once_from_the_transcript_runs_the_call_with_the_arguments_shown(
     llm_server.enqueue(
         _tool_round("c1", ECHO, {"text": "hello from the model"}), text_script("It said hello.")
     )
-    conv_id = _send(qtbot, w, "Echo something")
+    conv_id = _send(aloop, qtbot, w, "Echo something")
     run(aloop, until(lambda: _waiting(w), timeout=30), timeout=60)
     row = w.transcript_model.row_at(_answer_row(w))
     assert row is not None
@@ -128,7 +126,7 @@ def test_deny_tells_the_model_the_user_declined(
 ) -> None:
     w = window
     llm_server.enqueue(_tool_round("c1", ECHO, {"text": "secret"}), text_script("Understood, I will not."))
-    conv_id = _send(qtbot, w, "Echo a secret")
+    conv_id = _send(aloop, qtbot, w, "Echo a secret")
     run(aloop, until(lambda: _waiting(w), timeout=30), timeout=60)
     run(aloop, _in_loop(lambda: _click(qtbot, w, "approve", "Deny")))
     run(aloop, services.chat.wait(conv_id), timeout=60)
@@ -155,7 +153,7 @@ def test_cancel_from_the_status_widget_stops_a_running_call_and_it_never_stays_r
 ) -> None:
     w = window
     llm_server.enqueue(_tool_round("c1", HANG, {"seconds": 600}), text_script("You cancelled it."))
-    conv_id = _send(qtbot, w, "Hang")
+    conv_id = _send(aloop, qtbot, w, "Hang")
     run(aloop, until(lambda: _waiting(w), timeout=30), timeout=60)
     w.transcript.setFocus()
     run(aloop, _in_loop(lambda: qtbot.keyClick(w.transcript, Qt.Key.Key_Y)))  # Y: allow once, by keyboard
@@ -186,7 +184,8 @@ def test_a_dropped_text_file_can_be_read_by_the_model_after_approval(
     data = QMimeData()
     data.setUrls([QUrl.fromLocalFile(str(notes))])
     w.composer.insertFromMimeData(data)  # what a drop or a paste of the file does
-    assert f"[Attached file: {notes.resolve()}]" in w.composer.toPlainText()
+    # into a new conversation, once it is stored
+    run(aloop, until(lambda: f"[Attached file: {notes.resolve()}]" in w.composer.toPlainText()))
     llm_server.enqueue(
         _tool_round("c1", "read_text_file", {"path": str(notes)}),
         _tool_round("c2", "read_text_file", {"path": str(secret)}),
@@ -194,8 +193,7 @@ def test_a_dropped_text_file_can_be_read_by_the_model_after_approval(
     )
     qtbot.keyClicks(w.composer, "What is on my list?")
     qtbot.keyClick(w.composer, Qt.Key.Key_Return)
-    conv_id = w.current_conversation_id()
-    assert conv_id is not None
+    conv_id = run(aloop, soon(w.current_conversation_id))
     handled: set[int] = set()
 
     def next_question() -> Any:

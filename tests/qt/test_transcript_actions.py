@@ -11,8 +11,9 @@ from desktop_chat.services.app_services import AppServices
 from desktop_chat.ui.main_window import MainWindow
 from desktop_chat.ui.transcript.model import ROW_ROLE
 from desktop_chat.ui.transcript.row import TranscriptRow
+from tests.helpers.history import new_conversation, stored
 from tests.helpers.llm_server import LLMServer, chunk, text_script
-from tests.helpers.loop import run, until
+from tests.helpers.loop import run, soon, until
 from tests.helpers.services import use_server
 from tests.helpers.transcript_ui import add_exchange, hit_point, settle
 
@@ -39,7 +40,7 @@ def test_regenerate_then_switch_between_the_two_answers(
     aloop, qtbot, main_window, services: AppServices, llm_server: LLMServer
 ) -> None:
     use_server(services, llm_server)
-    conv = services.conversations.create("branches")
+    conv = new_conversation(services, "branches")
     _, first = add_exchange(services, conv.id, "Name a colour.", "Blue.")
     llm_server.enqueue(text_script("Green, this time.", pieces=3))
     w = main_window()
@@ -55,15 +56,18 @@ def test_regenerate_then_switch_between_the_two_answers(
     assert (siblings.index, siblings.count) == (2, 2)
     settle(w.transcript)
     _click(qtbot, w, second, "switch")  # "<": the only enabled arrow
+    stored(services)
     assert _leaf(services, conv.id) == first
     assert _row(w, 1).message.text == "Blue."
     assert w.transcript_model.rowCount() == 2
     w.transcript.setFocus()
     w.transcript.setCurrentIndex(w.transcript_model.index(1))
     qtbot.keyClick(w.transcript, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    stored(services)
     assert _leaf(services, conv.id) == second
     assert _row(w, 1).message.text == "Green, this time."
     qtbot.keyClick(w.transcript, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    stored(services)
     assert _leaf(services, conv.id) == first
     assert len(llm_server.requests) == 1
 
@@ -72,7 +76,7 @@ def test_edit_and_resend_makes_a_branch_and_esc_cancels(
     aloop, qtbot, main_window, services: AppServices, llm_server: LLMServer
 ) -> None:
     use_server(services, llm_server)
-    conv = services.conversations.create("edit")
+    conv = new_conversation(services, "edit")
     question, _ = add_exchange(services, conv.id, "Waht is 2+2?", "Four.")
     llm_server.enqueue(text_script("Four, still.", pieces=2))
     w = main_window()
@@ -122,8 +126,7 @@ def test_a_failed_answer_shows_the_error_inline_and_retry_continues_it(
     w = main_window()
     qtbot.keyClicks(w.composer, "Tell me")
     qtbot.keyClick(w.composer, Qt.Key.Key_Return)
-    conv_id = w.current_conversation_id()
-    assert conv_id is not None
+    conv_id = run(aloop, soon(w.current_conversation_id))
     run(aloop, services.chat.wait(conv_id))
     run(aloop, until(lambda: _row(w, 1).message.response.status is ResponseStatus.ERROR))  # type: ignore[union-attr]
     settle(w.transcript)
@@ -146,7 +149,7 @@ def test_continue_an_interrupted_answer_by_mouse_and_copy_it(
     aloop, qtbot, main_window, services: AppServices, llm_server: LLMServer
 ) -> None:
     use_server(services, llm_server)
-    conv = services.conversations.create("cut")
+    conv = new_conversation(services, "cut")
     _, answer = add_exchange(
         services,
         conv.id,

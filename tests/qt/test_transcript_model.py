@@ -8,6 +8,7 @@ from desktop_chat.domain import Role
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.ui.transcript.model import ID_ROLE, ROW_ROLE, TEXT_ROLE, TranscriptModel
 from desktop_chat.ui.transcript.row import TranscriptRow
+from tests.helpers.history import new_conversation, stored
 from tests.helpers.markdown_samples import fill_conversation
 from tests.helpers.transcript_ui import add_answer, add_exchange
 
@@ -17,7 +18,7 @@ def _model(services: AppServices) -> TranscriptModel:
 
 
 def test_pages_of_the_branch_newest_first_then_older(services: AppServices, qtmodeltester) -> None:
-    conv = services.conversations.create("long")
+    conv = new_conversation(services, "long")
     ids = fill_conversation(services.store.repo, conv.id, 120)
     model = _model(services)
     model.show_conversation(conv.id)
@@ -38,7 +39,7 @@ def test_pages_of_the_branch_newest_first_then_older(services: AppServices, qtmo
 
 
 def test_a_new_message_appends_rows_and_keeps_older_pages(services: AppServices, qtmodeltester) -> None:
-    conv = services.conversations.create("c")
+    conv = new_conversation(services, "c")
     fill_conversation(services.store.repo, conv.id, 80)
     model = _model(services)
     model.show_conversation(conv.id)
@@ -57,7 +58,7 @@ def test_a_new_message_appends_rows_and_keeps_older_pages(services: AppServices,
 def test_regenerated_answer_replaces_the_tail_and_counts_siblings(
     services: AppServices, qtmodeltester
 ) -> None:
-    conv = services.conversations.create("c")
+    conv = new_conversation(services, "c")
     q, first = add_exchange(services, conv.id, "Question", "First answer")
     model = _model(services)
     model.show_conversation(conv.id)
@@ -71,13 +72,14 @@ def test_regenerated_answer_replaces_the_tail_and_counts_siblings(
     assert row.siblings is not None
     assert (row.siblings.index, row.siblings.count) == (2, 2)
     assert row.siblings.neighbour(-1) == first
-    services.conversations.switch_branch(first)  # branch_changed reloads
+    services.conversations.switch_branch(first)  # branch_changed reloads, once it is stored
+    stored(services)
     assert model.data(model.index(1), TEXT_ROLE) == "First answer"
     qtmodeltester.check(model)
 
 
 def test_display_and_accessible_text(services: AppServices) -> None:
-    conv = services.conversations.create("c")
+    conv = new_conversation(services, "c")
     add_exchange(services, conv.id, "What time is it?", "Noon.", tool=("current_datetime", "{}", "12:00"))
     model = _model(services)
     model.show_conversation(conv.id)
@@ -97,7 +99,7 @@ def test_display_and_accessible_text(services: AppServices) -> None:
 
 
 def test_expanded_parts_are_row_state(services: AppServices, qtmodeltester) -> None:
-    conv = services.conversations.create("c")
+    conv = new_conversation(services, "c")
     _, answer = add_exchange(services, conv.id, "Q", "A", reasoning="Thinking it over.")
     model = _model(services)
     model.show_conversation(conv.id)
@@ -115,9 +117,9 @@ def test_expanded_parts_are_row_state(services: AppServices, qtmodeltester) -> N
 
 
 def test_switching_conversations_and_none(services: AppServices, qtmodeltester) -> None:
-    a = services.conversations.create("a")
+    a = new_conversation(services, "a")
     add_exchange(services, a.id, "Qa", "Aa")
-    b = services.conversations.create("b")
+    b = new_conversation(services, "b")
     model = _model(services)
     model.show_conversation(a.id)
     assert model.rowCount() == 2

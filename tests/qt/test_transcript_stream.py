@@ -19,6 +19,7 @@ from desktop_chat.ui.transcript.model import ROW_ROLE
 from desktop_chat.ui.transcript.row import TranscriptRow
 from desktop_chat.ui.transcript.text import tool_status_text
 from desktop_chat.ui.transcript.view import TranscriptView
+from tests.helpers.history import new_conversation
 from tests.helpers.llm_server import LLMServer, chunk, text_script, tool_round
 from tests.helpers.loop import run, until
 from tests.helpers.markdown_samples import answer, fill_conversation
@@ -59,7 +60,7 @@ def test_streamed_blocks_are_rendered_once_and_the_view_follows_the_bottom(
     aloop, qtbot, shown, services: AppServices, llm_server: LLMServer
 ) -> None:
     use_server(services, llm_server)
-    conv = services.conversations.create("stream")
+    conv = new_conversation(services, "stream")
     fill_conversation(services.store.repo, conv.id, 6)
     text = answer(1234, 6000)  # no block of it is in the history already (the cache would hit)
     llm_server.enqueue(_paced(text))
@@ -92,7 +93,7 @@ def test_a_reader_scrolled_up_is_not_moved_by_the_stream(
     aloop, qtbot, shown, services: AppServices, llm_server: LLMServer
 ) -> None:
     use_server(services, llm_server)
-    conv = services.conversations.create("stream")
+    conv = new_conversation(services, "stream")
     fill_conversation(services.store.repo, conv.id, 30)
     llm_server.enqueue(_paced(answer(9, 3000)))
     view = transcript_view(shown, services, conv.id)
@@ -128,11 +129,13 @@ def test_a_running_tool_shows_its_elapsed_time_then_succeeds(
     services.tools.register(slow)
     llm_server.enqueue(_tool_round("call_1", "slow_lookup", '{"q": "otters"}'))
     llm_server.enqueue(text_script("Otters hold hands while sleeping.", pieces=3))
-    conv = services.conversations.create("tools")
+    conv = new_conversation(services, "tools")
     view = transcript_view(shown, services, conv.id)
     model = view.transcript_model
     services.chat.send(conv.id, "Tell me about otters")
-    run(aloop, until(lambda: _last(view).tool_status("call_1") is ToolStatus.RUNNING))
+    run(
+        aloop, until(lambda: (r := _last(view)) is not None and r.tool_status("call_1") is ToolStatus.RUNNING)
+    )
     row = _last(view)
     ticks: list[float] = []
     model.dataChanged.connect(
@@ -180,7 +183,7 @@ def test_the_date_tool_round_ends_succeeded_and_stop_never_leaves_a_tool_running
     use_server(services, llm_server)
     llm_server.enqueue(_tool_round("call_1", "current_datetime", '{"timezone": "UTC"}'))
     llm_server.enqueue(text_script("It is noon.", pieces=2))
-    conv = services.conversations.create("tools")
+    conv = new_conversation(services, "tools")
     view = transcript_view(shown, services, conv.id)
     services.chat.send(conv.id, "Time?")
     run(aloop, services.chat.wait(conv.id))

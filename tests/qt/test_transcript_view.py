@@ -11,6 +11,7 @@ from desktop_chat.domain import ResponseStatus
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.ui.transcript.documents import SafeDocument
 from desktop_chat.ui.transcript.view import TranscriptView
+from tests.helpers.history import new_conversation
 from tests.helpers.markdown_samples import fill_conversation
 from tests.helpers.transcript_ui import add_exchange, find_point, hit_point, settle, transcript_view
 
@@ -30,7 +31,7 @@ def _top_row(view: TranscriptView) -> tuple[int, int]:
 
 
 def test_a_long_conversation_renders_only_rows_near_the_viewport(qtbot, shown, services: AppServices) -> None:
-    conv = services.conversations.create("2,000 messages")
+    conv = new_conversation(services, "2,000 messages")
     ids = fill_conversation(services.store.repo, conv.id, 2000)
     view = transcript_view(shown, services, conv.id)
     model = view.transcript_model
@@ -48,7 +49,7 @@ def test_a_long_conversation_renders_only_rows_near_the_viewport(qtbot, shown, s
 def test_scrolling_up_loads_older_pages_and_keeps_the_content_in_place(
     qtbot, shown, services: AppServices
 ) -> None:
-    conv = services.conversations.create("long")
+    conv = new_conversation(services, "long")
     fill_conversation(services.store.repo, conv.id, 180)
     view = transcript_view(shown, services, conv.id)
     model = view.transcript_model
@@ -72,7 +73,7 @@ def test_scrolling_up_loads_older_pages_and_keeps_the_content_in_place(
 
 
 def test_prepending_a_page_keeps_the_visible_message_still(qtbot, shown, services: AppServices) -> None:
-    conv = services.conversations.create("long")
+    conv = new_conversation(services, "long")
     fill_conversation(services.store.repo, conv.id, 120)
     view = transcript_view(shown, services, conv.id)
     model = view.transcript_model
@@ -92,7 +93,7 @@ def test_prepending_a_page_keeps_the_visible_message_still(qtbot, shown, service
 
 
 def test_the_view_follows_new_messages_only_from_the_bottom(qtbot, shown, services: AppServices) -> None:
-    conv = services.conversations.create("c")
+    conv = new_conversation(services, "c")
     fill_conversation(services.store.repo, conv.id, 40)
     view = transcript_view(shown, services, conv.id)
     bar = view.verticalScrollBar()
@@ -121,7 +122,7 @@ def test_links_open_in_the_browser_only_on_a_click(qtbot, shown, services: AppSe
 
     monkeypatch.setattr(QDesktopServices, "openUrl", open_url)
     SafeDocument.requested.clear()
-    conv = services.conversations.create("links")
+    conv = new_conversation(services, "links")
     _, answer = add_exchange(services, conv.id, "Links?", LINKS)
     view = transcript_view(shown, services, conv.id)
     point = find_point(view, answer, lambda h: h.action == "link" and h.arg == "https://example.org/docs")
@@ -142,7 +143,7 @@ def test_links_open_in_the_browser_only_on_a_click(qtbot, shown, services: AppSe
 
 
 def test_code_block_copy_button_and_message_copy(qtbot, shown, services: AppServices) -> None:
-    conv = services.conversations.create("code")
+    conv = new_conversation(services, "code")
     _, answer = add_exchange(services, conv.id, "Code?", "Here:\n\n```python\nprint('hi')\n```\n\nDone.")
     view = transcript_view(shown, services, conv.id)
     copied: list[str] = []
@@ -157,7 +158,7 @@ def test_code_block_copy_button_and_message_copy(qtbot, shown, services: AppServ
 
 
 def test_reasoning_expands_in_place(qtbot, shown, services: AppServices) -> None:
-    conv = services.conversations.create("r")
+    conv = new_conversation(services, "r")
     _, answer = add_exchange(
         services, conv.id, "Think", "Answer.", reasoning="Step one.\n\nStep two.\n\nStep three."
     )
@@ -178,7 +179,7 @@ def test_reasoning_expands_in_place(qtbot, shown, services: AppServices) -> None
 
 
 def test_keyboard_moves_between_messages_and_triggers_actions(qtbot, shown, services: AppServices) -> None:
-    conv = services.conversations.create("k")
+    conv = new_conversation(services, "k")
     question, _ = add_exchange(services, conv.id, "First?", "First answer.")
     _, cut = add_exchange(
         services, conv.id, "Second?", "Cut short", status=ResponseStatus.INTERRUPTED, error="Closed."
@@ -207,7 +208,7 @@ def test_keyboard_moves_between_messages_and_triggers_actions(qtbot, shown, serv
 
 
 def test_dark_palette_renders_again_with_dark_colours(qtbot, shown, services: AppServices) -> None:
-    conv = services.conversations.create("t")
+    conv = new_conversation(services, "t")
     _, _answer = add_exchange(
         services, conv.id, "Colours?", "Some `code` and a table:\n\n| a |\n|---|\n| 1 |"
     )
@@ -238,7 +239,7 @@ def test_dark_palette_renders_again_with_dark_colours(qtbot, shown, services: Ap
 
 
 def test_a_bigger_application_font_lays_the_rows_out_again(qtbot, shown, services: AppServices) -> None:
-    conv = services.conversations.create("f")
+    conv = new_conversation(services, "f")
     add_exchange(services, conv.id, "Big?", "Bigger text.")
     view = transcript_view(shown, services, conv.id)
     model = view.transcript_model
@@ -257,7 +258,7 @@ def test_a_bigger_application_font_lays_the_rows_out_again(qtbot, shown, service
 
 
 def test_page_keys_scroll_and_end_follows_the_bottom_again(qtbot, shown, services: AppServices) -> None:
-    conv = services.conversations.create("pages")
+    conv = new_conversation(services, "pages")
     fill_conversation(services.store.repo, conv.id, 30)
     view = transcript_view(shown, services, conv.id)
     bar = view.verticalScrollBar()

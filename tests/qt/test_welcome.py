@@ -17,6 +17,7 @@ from desktop_chat.secrets import SecretStore
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.settings import DEFAULT_MODEL, DEFAULT_PROFILE
 from desktop_chat.ui.welcome import WelcomeDialog
+from tests.helpers.history import new_conversation
 from tests.helpers.llm_server import LLMServer, http_error
 from tests.helpers.loop import run, until
 from tests.helpers.settings_ui import files_containing
@@ -81,7 +82,7 @@ def test_a_local_server_is_found_and_one_click_sets_it_up(
     )
     assert services.settings.get(DEFAULT_PROFILE) == profile.id
     assert services.settings.get(DEFAULT_MODEL) == "llama3.1:8b"
-    target = services.chat.target(services.conversations.create())
+    target = services.chat.target(new_conversation(services))
     assert target is not None
     assert (target.profile.id, target.model) == (profile.id, "llama3.1:8b")
 

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
+Batch = Callable[[Repo], None]
 
 BATCH_SIZE = 200  # conversations per commit (each still all-or-nothing on its own)
 
@@ -43,13 +44,20 @@ class ImportReport:
 
 
 def import_file(
-    repo: Repo, path: Path, *, progress: Progress | None = None, cancelled: Cancelled | None = None
+    repo: Repo,
+    path: Path,
+    *,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+    run_batch: Callable[[Batch], None] | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> ImportReport:
     """Import every conversation in an export file (this app's JSON, ChatGPT's conversations.json or its
     data-export .zip, Claude's conversations.json). Raises ValueError when the file is not one of these.
 
     `progress(done, total)` after each conversation; `cancelled()` is checked between conversations, and
-    what was imported before stays.
+    what was imported before stays. Each batch of `batch_size` conversations is one transaction, written
+    by `run_batch(batch)` (the app hands it to its writer thread; by default it runs here on `repo`).
     """
     data, files = read_export(path)
     fmt = detect_format(data)
@@ -63,16 +71,22 @@ def import_file(
     report = ImportReport(fmt, 0, 0, [])
     total = len(entries)
     done = 0
-    while done < total and not report.cancelled:
-        with repo.import_batch():  # each conversation is its own savepoint inside the batch
-            for entry in entries[done : done + BATCH_SIZE]:
+
+    def batch(target: Repo) -> None:
+        nonlocal done
+        with target.import_batch():  # each conversation is its own savepoint inside the batch
+            for entry in entries[done : done + batch_size]:
                 if cancelled is not None and cancelled():
                     report.cancelled = True
                     break
                 done += 1
-                _import_entry(repo, entry, fmt, done, images=images, report=report)
+                _import_entry(target, entry, fmt, done, images=images, report=report)
                 if progress is not None:
                     progress(done, total)
+
+    write = run_batch or (lambda job: job(repo))
+    while done < total and not report.cancelled:
+        write(batch)
     return report
 
 

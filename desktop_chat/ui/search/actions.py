@@ -69,9 +69,13 @@ class SearchActions(QObject):
         self._open_conversation(conversation_id)
         conversations = self._services.conversations
         branch = {m.id for m in conversations.transcript(conversation_id)}
-        if message_id not in branch:
-            conversations.switch_branch(message_id)
-        return self._transcript.reveal(message_id, terms=self._services.search.highlight_terms(query))
+        terms = self._services.search.highlight_terms(query)
+        if message_id not in branch:  # shown once the other branch is
+            conversations.switch_branch(
+                message_id, then=lambda: self._transcript.reveal(message_id, terms=terms)
+            )
+            return True
+        return self._transcript.reveal(message_id, terms=terms)
 
     def open_find(self) -> None:
         """Ctrl+F: find in the open conversation."""

@@ -60,6 +60,8 @@ class TranscriptView(QListView):
         self._in_layout = False
         self._adjusting = False
         self._loading_older = False
+        self._switching: tuple[int, int | None] | None = None  # the sibling asked for, its old top
+        model.reloaded.connect(self._on_reloaded)
         self.paint_ms: list[float] | None = None  # paint durations, when a benchmark asks
         self.layout_ms: list[float] | None = None
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
@@ -303,7 +305,13 @@ class TranscriptView(QListView):
     def _switch(self, message_id: int, sibling_id: int) -> None:
         row = self._model.row_of(message_id)
         top = self.visualRect(self._model.index(row)).top() if row is not None else None
+        self._switching = (sibling_id, top)  # anchored once the model shows the other branch
         self.switch_requested.emit(sibling_id)
+
+    def _on_reloaded(self) -> None:
+        if self._switching is None:
+            return
+        (sibling_id, top), self._switching = self._switching, None
         while self._model.row_of(sibling_id) is None and self._model.load_older():
             pass  # the switched message sits above the newest page of the new branch
         self.anchor_on(sibling_id, top)
