@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -44,12 +43,10 @@ def complete(awaitable: Coroutine[Any, Any, T]) -> T:
     from PySide6.QtWidgets import QApplication
 
     from desktop_chat.event_loop import QtEventLoop
+    from tests.helpers import loop as test_loop
 
-    try:
-        loop = asyncio.get_event_loop_policy().get_event_loop()
-    except RuntimeError:
-        loop = None
-    if isinstance(loop, QtEventLoop) and not loop.is_closed():
+    loop = test_loop.current
+    if loop is not None and not loop.is_closed():
         return loop.run_until_complete(awaitable)
     own = QtEventLoop(QApplication.instance())
     try:

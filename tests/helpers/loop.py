@@ -17,6 +17,8 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
+current: asyncio.AbstractEventLoop | None = None  # the running test's `aloop`, while it has one
+
 
 def run(loop: asyncio.AbstractEventLoop, awaitable: Awaitable[T], timeout: float = 30) -> T:
     """Run an awaitable on the qasync loop, failing the test after `timeout` seconds."""

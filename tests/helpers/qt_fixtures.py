@@ -24,6 +24,7 @@ from desktop_chat.services.app_services import AppServices
 from desktop_chat.storage import Store
 from desktop_chat.ui.common.gc_guard import GuiThreadCollector
 from desktop_chat.ui.main_window import MainWindow
+from tests.helpers import loop as test_loop
 from tests.helpers.secret_service import SecretService
 from tests.helpers.services import make_services
 
@@ -35,9 +36,11 @@ def aloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     """A qasync loop over the test's QApplication (run coroutines with `run(aloop, coro)`)."""
     loop = QtEventLoop(qapp)
     asyncio.set_event_loop(loop)
+    test_loop.current = loop
     try:
         yield loop
     finally:
+        test_loop.current = None
         pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
         for task in pending:
             task.cancel()
