@@ -12,12 +12,10 @@ request is read on a reader thread, so a long conversation never stalls the wind
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -33,14 +31,13 @@ from desktop_chat.domain import (
     ToolStatus,
 )
 from desktop_chat.llm.client import ChatClient, ChatRequest
-from desktop_chat.llm.endpoint import Endpoint, Timeouts
 from desktop_chat.llm.errors import LLMError
 from desktop_chat.llm.events import Finished, ReasoningDelta, Retrying, TextDelta, ToolCallDelta, UsageReport
-from desktop_chat.llm.messages import answer_messages, to_api_messages
-from desktop_chat.llm.retry import RetryPolicy
-from desktop_chat.secrets import KeychainError, SecretStore
+from desktop_chat.secrets import SecretStore
+from desktop_chat.services import request_messages
 from desktop_chat.services.answer_commits import AnswerCommits
 from desktop_chat.services.background_reads import BackgroundReads
+from desktop_chat.services.chat_clients import ChatClients, ClientError
 from desktop_chat.services.chat_events import (
     ApprovalRequest,
     ApprovalResolved,
@@ -55,13 +52,9 @@ from desktop_chat.services.titles import TITLE_TIMEOUT_S, heuristic_title, model
 from desktop_chat.services.tool_runs import CANCELLED_BY_USER, DECLINED, ToolRunner
 from desktop_chat.settings import (
     AUTO_TITLE,
-    CONNECT_TIMEOUT,
     DEFAULT_MODEL,
     DEFAULT_PROFILE,
     MAX_TOOL_ROUNDS,
-    PROXY_URL,
-    READ_TIMEOUT,
-    RETRY_ATTEMPTS,
     SYSTEM_PROMPT,
     Settings,
 )
@@ -74,7 +67,6 @@ __all__ = ["CANCELLED_BY_USER", "DECLINED", "ChatError", "ChatService", "Target"
 
 STOPPED = "Stopped. The text received so far is kept."
 QUIT = "desktop_chat was closed before this answer finished; the text received so far is kept."
-_HISTORY_LIMIT = 100_000  # messages sent as history at most (the path is read in one recursive query)
 StartJob = Callable[[Repo], Message]  # stores what an answer starts from; the assistant message
 
 
@@ -154,8 +146,7 @@ class ChatService(QObject):
             answered=self.approval_resolved.emit,
         )
         self._streams: dict[int, _Stream] = {}
-        self._session_keys: dict[int, str] = {}  # profile id -> key for this run only (never stored)
-        self._clients: dict[tuple[object, ...], ChatClient] = {}
+        self._clients = ChatClients(settings, secrets)
         self._title_tasks: set[asyncio.Task[None]] = set()
         self.auto_title = True  # scripted runs turn the model title off
 
@@ -190,8 +181,7 @@ class ChatService(QObject):
 
     def set_session_key(self, profile_id: int, key: str) -> None:
         """Use `key` for a profile during this run only (from OPENAI_API_KEY; never written anywhere)."""
-        self._secrets.remember_for_redaction(key)
-        self._session_keys[profile_id] = key
+        self._clients.set_session_key(profile_id, key)
 
     def target(self, conversation: Conversation | None) -> Target | None:
         """The provider and model a conversation uses (its own, else the defaults), if any is set up."""
@@ -322,10 +312,7 @@ class ChatService(QObject):
         await asyncio.gather(*self._title_tasks, return_exceptions=True)
         self.flush()
         await self._writes.idle()
-        for client in self._clients.values():
-            with contextlib.suppress(Exception):
-                await client.aclose()
-        self._clients.clear()
+        await self._clients.aclose()
         self._reads.close()
 
     def flush(self) -> None:
@@ -385,26 +372,6 @@ class ChatService(QObject):
         self.stream_started.emit(stream.conversation_id, message.id)
         return live
 
-    def _client(self, profile: ProviderProfile) -> ChatClient:
-        key = self._session_keys.get(profile.id)
-        if key is None and profile.needs_key:
-            try:
-                key = self._secrets.get(profile.key_ref)
-            except KeychainError as exc:
-                raise ChatError(f"The API key of {profile.name} cannot be read: {exc}") from None
-            if not key:
-                raise ChatError(f"{profile.name} needs an API key: add it in Settings.")
-        timeouts = Timeouts(self._settings.get(CONNECT_TIMEOUT), self._settings.get(READ_TIMEOUT))
-        proxy = self._settings.get(PROXY_URL) or None
-        headers = tuple(sorted(profile.headers.items()))
-        cache_key = (profile.id, profile.base_url, headers, key, proxy, timeouts)
-        client = self._clients.get(cache_key)
-        if client is None:
-            endpoint = Endpoint(profile.base_url, key, dict(profile.headers), proxy=proxy, timeouts=timeouts)
-            client = ChatClient(endpoint, retry=RetryPolicy(max_attempts=self._settings.get(RETRY_ATTEMPTS)))
-            self._clients[cache_key] = client
-        return client
-
     # ---- the task ----------------------------------------------------------------------------------
 
     async def _run(
@@ -425,11 +392,11 @@ class ChatService(QObject):
         status = ResponseStatus.DONE
         error: str | None = None
         try:
-            stream.client = self._client(target.profile)
+            stream.client = self._clients.client(target.profile)
             await self._stream_rounds(stream, live, conversation, target)
         except asyncio.CancelledError:
             status, error = stream.final_status, self._stop_note(stream)
-        except (ChatError, LLMError) as exc:
+        except (ClientError, LLMError) as exc:
             status, error = ResponseStatus.ERROR, str(exc)
             log.warning("Answer %d failed: %s", live.response_id, exc)
         except Exception as exc:  # a bug must not leave the answer streaming forever
@@ -461,7 +428,10 @@ class ChatService(QObject):
     async def _stream_rounds(
         self, stream: _Stream, live: LiveResponse, conversation: Conversation, target: Target
     ) -> None:
-        base = await self._request_history(conversation, live.message_id)
+        system = conversation.system_prompt
+        if system is None:
+            system = self._settings.get(SYSTEM_PROMPT)
+        base = await self._reads.run(request_messages.history(live.message_id, system))
         params = {k: v for k, v in conversation.params.items() if v is not None and k not in APP_PARAMS}
         max_rounds = max(0, self._settings.get(MAX_TOOL_ROUNDS))
         chosen = tools_choice(conversation.params)
@@ -471,7 +441,7 @@ class ChatService(QObject):
         while True:
             request = ChatRequest(
                 target.model,
-                [*base, *self._answer_so_far(live)],
+                [*base, *request_messages.answer_so_far(self._repo, live)],
                 (offered if live.round < max_rounds else None) or None,
                 params,
             )
@@ -485,30 +455,6 @@ class ChatService(QObject):
                     live.set_tool_status(call.id, ToolStatus.CANCELLED)
                 return
             await self._runner.run_round(live, calls)
-
-    async def _request_history(self, conversation: Conversation, message_id: int) -> list[dict[str, Any]]:
-        """The branch before the answer (root first) as API messages, read and converted off this thread."""
-        system = conversation.system_prompt
-        if system is None:
-            system = self._settings.get(SYSTEM_PROMPT)
-
-        def read(repo: Repo) -> list[dict[str, Any]]:
-            parent_id = repo.get_message(message_id).parent_id
-            if parent_id is None:
-                return to_api_messages([], {}, system_prompt=system)
-            ids, _ = repo.branch_ids(parent_id, limit=_HISTORY_LIMIT)
-            path = repo.messages_by_id(ids).items
-            response_ids = [m.response.id for m in path if m.response is not None]
-            return to_api_messages(path, repo.tool_executions_for(response_ids), system_prompt=system)
-
-        return await self._reads.run(read)
-
-    def _answer_so_far(self, live: LiveResponse) -> list[dict[str, Any]]:
-        """The answer's earlier rounds (or the text to continue), as assistant and tool messages."""
-        if not live.text_length and not live.tool_calls:
-            return []
-        executions = self._repo.tool_executions_for([live.response_id]).get(live.response_id, [])
-        return answer_messages(live.snapshot(), executions)
 
     async def _stream_round(self, stream: _Stream, live: LiveResponse, request: ChatRequest) -> None:
         assert stream.client is not None
