@@ -17,6 +17,9 @@ Runs offscreen (or on $DISPLAY when set, e.g. under xvfb-run). Figures:
   first 198 KiB streamed at full speed, cut at the length limit, then continued). Each delta travels the
   real path: local server -> client -> ChatService -> TranscriptModel -> TranscriptView.
 - render_ratio: render_p99_ms_200k / render_p99_ms_2k (target: at most 2)
+- end_ms_2k / end_ms_200k: the GUI thread's work (model refresh, layout, paint) from an answer's end until
+  the view is settled, for a 2 KiB answer and a 200 KiB one (the store's end of the answer runs on its
+  writer thread; target: the long one costs no more than the short one)
 
 The last stdout line is one JSON object.
 """
@@ -198,7 +201,7 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, object]:
     prefix = long_answer(200 * 1024 - len(tail), seed=5)
     prefix = prefix[: prefix.rfind("\n\n") + 2]  # the continued part starts a new block
 
-    async def measure(text: str, *, continue_id: int | None = None) -> list[float]:
+    async def measure(text: str, *, continue_id: int | None = None) -> tuple[list[float], float]:
         model.refresh_ms, view.layout_ms, view.paint_ms = [], [], []
         server.enqueue(_script(text, rate=DELTAS_PER_S))
         if continue_id is None:
@@ -217,20 +220,35 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, object]:
                     + sum(view.paint_ms[seen[2] :])
                 )
                 seen = now
+        # the end of the answer: what this thread does from its end until the view is settled
+        ended = (len(model.refresh_ms), len(view.layout_ms), len(view.paint_ms))
+        await asyncio.sleep(0.3)
+        end_ms = (
+            sum(model.refresh_ms[ended[0] :])
+            + sum(view.layout_ms[ended[1] :])
+            + sum(view.paint_ms[ended[2] :])
+        )
         model.refresh_ms = view.layout_ms = view.paint_ms = None
-        return frames[2:-2]  # leave out the first rows' insertion and the final reload
+        return frames[2:-2], end_ms  # leave out the first rows' insertion and the final reload
 
     small: list[float] = []
+    small_end: list[float] = []
     for _ in range(3):
-        small += await measure(tail)
+        frames, end_ms = await measure(tail)
+        small += frames
+        small_end.append(end_ms)
     large: list[float] = []
+    large_end: list[float] = []
     for _ in range(2):
         server.enqueue(_script(prefix, rate=None, finish="length"))
         services.chat.send(stream_conv.id, "Long stream please.")
-        answer_id = model.last_message().id  # type: ignore[union-attr]
+        answer = await services.chat.started(stream_conv.id)
+        assert answer is not None
         await services.chat.wait(stream_conv.id)
         await asyncio.sleep(0.3)
-        large += await measure(tail, continue_id=answer_id)
+        frames, end_ms = await measure(tail, continue_id=answer.id)
+        large += frames
+        large_end.append(end_ms)
     final = model.last_message()
     final_len = len(final.text) if final is not None else 0
 
@@ -256,6 +274,8 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, object]:
         "render_p50_ms_200k": round(_pct(large, 0.5), 2),
         "render_p99_ms_200k": round(_pct(large, 0.99), 2),
         "render_ratio": round(_pct(large, 0.99) / max(1e-9, _pct(small, 0.99)), 2),
+        "end_ms_2k": round(max(small_end), 2),
+        "end_ms_200k": round(max(large_end), 2),
         "answer_chars_200k": final_len,
         "platform": QApplication.platformName(),
     }

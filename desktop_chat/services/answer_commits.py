@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
@@ -26,6 +27,7 @@ from desktop_chat.storage import Repo
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL_MS = 25  # first queued patch -> commit; keeps delta-to-signal well under 50 ms
+COMMIT_TIMES_KEPT = 10_000
 
 
 class AnswerCommits(QObject):
@@ -47,7 +49,8 @@ class AnswerCommits(QObject):
         self._failed: list[ResponsePatch] = []  # patches of a flush that failed: they go with the next
         self._in_flight = False
         self._waiting: list[Callable[[], object]] = []  # run once the next flush is committed
-        self.commit_times_ms: list[float] = []  # how long each flush's transaction took (benchmarks)
+        # how long each of the last flushes' transactions took (benchmarks), bounded: the app runs for days
+        self.commit_times_ms: deque[float] = deque(maxlen=COMMIT_TIMES_KEPT)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(FLUSH_INTERVAL_MS)

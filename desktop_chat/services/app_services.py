@@ -31,8 +31,9 @@ log = logging.getLogger(__name__)
 class AppServices(QObject):
     """Owns the store, its writer thread and every service built on them.
 
-    Every write of every service goes through `writes` (the writer thread, its own connection); the
-    services read on this thread's connection, or on worker threads for long reads.
+    The services write through `writes` (the writer thread, its own connection; history imports hand their
+    batches to `writer` from their own thread), except provider profiles, saved from the settings forms on
+    this thread. They read on this thread's connection, or on worker threads for long reads.
 
     Signals: none of its own; each service announces its own changes (`writes.write_failed` included).
     """

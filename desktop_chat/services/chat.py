@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -162,7 +163,7 @@ class ChatService(QObject):
         self._runner.approval_mode = mode
 
     @property
-    def commit_times_ms(self) -> list[float]:
+    def commit_times_ms(self) -> deque[float]:
         """How long each flush's transaction took, on the writer thread (benchmarks)."""
         return self._commits.commit_times_ms
 

@@ -1,9 +1,9 @@
 """Search everything as you type: one worker thread, and a newer query interrupts the one running.
 
 Queries run on the worker's own SQLite connection (peewee opens one per thread; WAL lets it read while
-the GUI thread writes). A new query interrupts the running one (`sqlite3.Connection.interrupt`), and a
-query still waiting when a newer one arrives is dropped: stale queries are cancelled, never queued.
-Results come back on the GUI thread through `results`.
+the store's writer thread writes). A new query interrupts the running one
+(`sqlite3.Connection.interrupt`), and a query still waiting when a newer one arrives is dropped:
+stale queries are cancelled, never queued. Results come back on the GUI thread through `results`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The services' side of the store writer: jobs go to the writer thread, their outcomes come back here.
 
-Every service writes through `StoreWrites`: `submit(job, then=...)` for fire-and-forget changes whose
+The chat and conversation services write through `StoreWrites`: `submit(job, then=...)` for changes whose
 announcement waits for the commit, and `await run(job)` where a coroutine needs the result (the id of
 a new row). Outcomes reach this object's thread (the GUI's) through a queued signal, in the order the
 jobs were submitted, so a service announces a change only once it is in the database.

@@ -1,11 +1,12 @@
-"""One thread makes every write to the database, on its own connection; callers only enqueue.
+"""One thread makes the app's writes to the database, on its own connection; callers only enqueue.
 
 A slow disk (a spinning disk, a network home folder, an antivirus scanning each write) then slows this
 thread, never the caller's. Jobs run in the order they were submitted, one at a time, each a function
 of the `Repo` (which opens this thread's own SQLite connection on first use: peewee keeps one per
 thread). A job that fails with an operational error (the file locked by another process, an I/O error,
-a full disk) is tried again after a pause; if it still fails its future carries the error and
-`on_failure` hears of it: a write is never dropped silently.
+a full disk) is tried again after a pause; if it still fails, or fails otherwise, it is logged, its
+future carries the error (`StoreWrites` tells the person) and `on_failure`, if given, hears of it: a
+write is never dropped silently.
 
 `close()` lets every queued job run, checkpoints the WAL into the main file and closes the connection.
 """

@@ -40,7 +40,7 @@ ALLOWED: dict[str, set[str]] = {
         "secrets",
         "markdown_parser",
     },
-    "ui": {"ui", "services", "domain", "paths", "settings", "markdown_parser"},
+    "ui": {"ui", "services", "domain", "paths", "settings", "markdown_parser", "memory_trim"},
     "app": {"*"},
     "app_args": {"cli_commands", "tools"},  # --mcp-config FILE is read while parsing
     "crash": {"paths", "secrets"},
@@ -52,6 +52,7 @@ ALLOWED: dict[str, set[str]] = {
     "markdown_parser": set(),  # the one Markdown set-up (transcript and exports)
     "event_loop": set(),  # asyncio on Qt's loop (qasync), for the app, tests and benchmarks
     "pyside_imports": set(),  # PySide's import hook without its source scan
+    "memory_trim": set(),  # freed memory back to the system (glibc)
     "__init__": set(),
 }
 # what `from desktop_chat import NAME` may take from the package root (desktop_chat/__init__.py)

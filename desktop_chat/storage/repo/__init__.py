@@ -29,4 +29,7 @@ class Repo(
     SearchQueries,
     TreeQueries,
 ):
-    """Queries over one open database. All writes go through here, on one thread."""
+    """Queries over one open database: every read and write of the app is one of these methods.
+
+    In the app the writes run on the store's writer thread (`storage/writer.py`); opening the store
+    (migrations, crash recovery), `--review` and provider profiles still write on the caller's thread."""

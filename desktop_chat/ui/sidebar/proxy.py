@@ -1,7 +1,8 @@
 """The conversation list's filter proxy: title words as you type, archived rows hidden unless asked.
 
-It only filters (one Python call per row, about 10 ms per keystroke at 10,000 conversations); the
-source model keeps list order itself (see `model.py` for why sorting here would cost too much).
+It only filters, answering Qt's per-row question from one list computed per filter change (about 3 ms at
+10,000 conversations); the source model keeps list order itself (see `model.py` for why sorting
+here would cost too much).
 """
 
 from __future__ import annotations
