@@ -33,7 +33,12 @@ W = TypeVar("W", bound=QWidget)
 
 @pytest.fixture
 def aloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
-    """A qasync loop over the test's QApplication (run coroutines with `run(aloop, coro)`)."""
+    """A qasync loop over the test's QApplication (run coroutines with `run(aloop, coro)`).
+
+    As in the app, closing the last window does not quit the application: that would stop the loop
+    under a running test (it did, in a benchmark, about one run in three)."""
+    quits = qapp.quitOnLastWindowClosed()
+    qapp.setQuitOnLastWindowClosed(False)
     loop = QtEventLoop(qapp)
     asyncio.set_event_loop(loop)
     test_loop.current = loop
@@ -49,6 +54,7 @@ def aloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
         loop.run_until_complete(loop.shutdown_asyncgens())
         asyncio.set_event_loop(None)
         loop.close()
+        qapp.setQuitOnLastWindowClosed(quits)
 
 
 @pytest.fixture

@@ -300,3 +300,54 @@ def test_a_segment_renders_new_blocks_only_and_long_streaming_code_is_highlighte
     top = segment.height
     segment.update(text + "y = 2\n```\n", 500, style, docs)
     assert segment.height > top
+
+
+def test_rendered_documents_are_kept_within_their_memory_budget(qapp) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    from desktop_chat.ui.transcript.documents import BlockDocs, doc_cost
+    from desktop_chat.ui.transcript.markdown import BlockSplitter
+    from desktop_chat.ui.transcript.style import TranscriptStyle
+
+    style = TranscriptStyle.from_widget(QWidget())
+    capacity = 10 * doc_cost(300)
+    docs = BlockDocs(capacity)
+    blocks = []
+    for i in range(40):
+        splitter = BlockSplitter()
+        splitter.update(f"paragraph {i} " + "word " * 58 + "\n\n")
+        blocks += splitter.blocks()
+    for block in blocks:
+        docs.get(block, 500, style)
+    assert 0 < docs.bytes <= capacity
+    assert docs.cached(blocks[-1], 500, style) is not None
+    assert docs.cached(blocks[0], 500, style) is None  # the least recently used went first
+    renders = docs.renders
+    docs.get(blocks[-2], 500, style)
+    assert docs.renders == renders  # still cached
+
+
+def test_scrolling_a_long_conversation_keeps_laid_out_messages_within_budget(
+    qtbot, shown, services: AppServices, monkeypatch
+) -> None:
+    from desktop_chat.ui.transcript import delegate as delegate_module
+
+    monkeypatch.setattr(delegate_module, "LAYOUT_CACHE_BYTES", 2 * 1024 * 1024)
+    monkeypatch.setattr(delegate_module, "LAYOUT_CACHE_MIN", 8)
+    conv = new_conversation(services, "long")
+    fill_conversation(services.store.repo, conv.id, 180)
+    view = transcript_view(shown, services, conv.id)
+    bar = view.verticalScrollBar()
+    for _ in range(600):  # up through every page
+        bar.setValue(bar.value() - 300)
+        settle(view, 1)
+        if bar.value() == 0 and view.transcript_model.rowCount() == 180:
+            break
+    delegate = view.delegate
+    assert len(delegate.laid_out) > 60  # many messages were laid out on the way
+    kept = delegate._layouts
+    assert 8 <= len(kept) < 60
+    assert delegate._layout_bytes == sum(layout.cost for layout in kept.values())
+    assert delegate._layout_bytes <= 2 * 1024 * 1024 or len(kept) == 8
+    top = view.transcript_model.index(0)
+    assert delegate.layout_for(top) is kept[next(reversed(kept))]  # what is on screen stays laid out

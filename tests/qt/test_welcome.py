@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,15 +20,6 @@ from tests.helpers.history import new_conversation
 from tests.helpers.llm_server import LLMServer, http_error
 from tests.helpers.loop import run, until
 from tests.helpers.settings_ui import files_containing
-
-
-@pytest.fixture(autouse=True)
-def _loop_survives_closing_the_dialog(qapp) -> Iterator[None]:
-    """As in the app: closing the last window must not stop the qasync loop under a running test."""
-    before = qapp.quitOnLastWindowClosed()
-    qapp.setQuitOnLastWindowClosed(False)
-    yield
-    qapp.setQuitOnLastWindowClosed(before)
 
 
 def _free_port() -> int:

@@ -32,7 +32,11 @@ from desktop_chat.ui.transcript.row import TranscriptRow
 from desktop_chat.ui.transcript.style import GAP, MARGIN_X, MARGIN_Y, PAD, TranscriptStyle
 
 Index = QModelIndex | QPersistentModelIndex
-LAYOUT_CACHE_SIZE = 300  # messages whose layout (and rendered blocks) are kept
+# Laid-out messages are kept (most recently shown first) while their documents' estimated memory stays
+# within LAYOUT_CACHE_BYTES, and never fewer than LAYOUT_CACHE_MIN of them (a screen or two of rows, so
+# what is on screen is never laid out again per frame). Counted in messages (300) it grew by 70 MiB.
+LAYOUT_CACHE_BYTES = 24 * 1024 * 1024
+LAYOUT_CACHE_MIN = 40
 
 _TIPS = {
     "copy": "Copy the message (Ctrl+C)",
@@ -59,6 +63,8 @@ class TranscriptDelegate(QStyledItemDelegate):
         self.style = TranscriptStyle.from_widget(view)
         self.docs = BlockDocs()
         self._layouts: OrderedDict[int, MessageLayout] = OrderedDict()
+        self._layout_costs: dict[int, int] = {}  # estimated bytes of each kept layout's documents
+        self._layout_bytes = 0
         self._heights: dict[int, tuple[int, int]] = {}  # message id -> (width, height) when laid out
         self._reported: dict[int, int] = {}  # message id -> the height the view was last told
         self._hover: tuple[int, Hit] | None = None
@@ -122,15 +128,23 @@ class TranscriptDelegate(QStyledItemDelegate):
         layout = self._layouts.get(message_id)
         if layout is None:
             layout = self._layouts[message_id] = MessageLayout(message_id)
-            if len(self._layouts) > LAYOUT_CACHE_SIZE:
-                self._layouts.popitem(last=False)
         else:
             self._layouts.move_to_end(message_id)
         width = self.row_width()
-        layout.update(row, width, self.style, self.docs)
+        if not layout.is_current(row, width, self.style):
+            layout.update(row, width, self.style, self.docs)
+            cost = layout.cost
+            self._layout_bytes += cost - self._layout_costs.get(message_id, 0)
+            self._layout_costs[message_id] = cost
+            self._trim_layouts()
         self._heights[message_id] = (width, layout.height)
         self.laid_out.add(message_id)
         return layout
+
+    def _trim_layouts(self) -> None:
+        while self._layout_bytes > LAYOUT_CACHE_BYTES and len(self._layouts) > LAYOUT_CACHE_MIN:
+            message_id, _ = self._layouts.popitem(last=False)
+            self._layout_bytes -= self._layout_costs.pop(message_id, 0)
 
     def measure(self, index: Index) -> bool:
         """Lay a row out for real; True when its height differs from what the view was told."""

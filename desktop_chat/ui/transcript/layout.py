@@ -20,7 +20,13 @@ from PySide6.QtCore import QPoint, QPointF, QRect
 from PySide6.QtGui import QFontMetrics, QTextDocument
 
 from desktop_chat.domain import ApprovalDecision, ResponseStatus, Role, ToolCall, ToolStatus
-from desktop_chat.ui.transcript.documents import CODE_PAD, BlockDocs, RenderedBlock, make_document
+from desktop_chat.ui.transcript.documents import (
+    CODE_PAD,
+    BlockDocs,
+    RenderedBlock,
+    doc_cost,
+    make_document,
+)
 from desktop_chat.ui.transcript.row import TranscriptRow
 from desktop_chat.ui.transcript.segment import Segment
 from desktop_chat.ui.transcript.style import GAP, MARGIN_X, MARGIN_Y, PAD, TranscriptStyle
@@ -99,6 +105,18 @@ class MessageLayout:
         self._docs = BlockDocs(0)
         self._segments: list[Segment] = []
         self._details: dict[tuple[object, ...], QTextDocument] = {}
+
+    @property
+    def cost(self) -> int:
+        """The estimated memory of the documents this layout keeps alive."""
+        docs = list(self._details.values())
+        docs += [self.note[1]] if self.note else []
+        docs += [self.error[1]] if self.error else []
+        return (
+            self.reasoning.cost
+            + sum(segment.cost for segment in self._segments)
+            + sum(doc_cost(doc.characterCount()) for doc in docs)
+        )
 
     def is_current(self, row: TranscriptRow, width: int, style: TranscriptStyle) -> bool:
         """True when the layout already reflects this row at this width and style."""

@@ -24,6 +24,7 @@ class Segment:
         self.final: list[RenderedBlock] = []
         self.tops: list[int] = []  # top of each final block, from the segment's top
         self.final_height = 0  # final blocks and the gaps after them
+        self.final_cost = 0  # the estimated memory of the final blocks' documents
         self.tail: list[RenderedBlock] = []
         self.height = 0
         self._generation = -1
@@ -35,7 +36,7 @@ class Segment:
         self.splitter.update(text)
         if form != self._form or self.splitter.generation != self._generation:
             self._form, self._generation = form, self.splitter.generation
-            self.final, self.tops, self.final_height, self.tail = [], [], 0, []
+            self.final, self.tops, self.final_height, self.final_cost, self.tail = [], [], 0, 0, []
         previous_tail = {rb.block.source: rb for rb in self.tail}
         for block in self.splitter.final[len(self.final) :]:
             reused = previous_tail.get(block.source)  # the tail block, now final, was rendered as it is
@@ -43,6 +44,7 @@ class Segment:
             self.tops.append(self.final_height)
             self.final.append(rendered)
             self.final_height += rendered.height + GAP
+            self.final_cost += rendered.cost
         self.tail = [
             self._tail_block(b, previous_tail.get(b.source), width, style, docs) for b in self.splitter.tail
         ]
@@ -58,6 +60,11 @@ class Segment:
             return before
         cached = docs.cached(block, width, style, muted=self.muted)
         return cached or docs.render(block, width, style, muted=self.muted, tail=True)
+
+    @property
+    def cost(self) -> int:
+        """The estimated memory of the documents this segment keeps alive."""
+        return self.final_cost + sum(rb.cost for rb in self.tail)
 
     def visible(self, top: int, bottom: int) -> Iterator[tuple[int, RenderedBlock]]:
         """(y, block) for the blocks that overlap [top, bottom) (segment coordinates)."""
