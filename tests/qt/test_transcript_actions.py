@@ -32,6 +32,14 @@ def _editing(w: MainWindow) -> int | None:
     return w.composer.editing
 
 
+def _open(main_window, conversation_id: int) -> MainWindow:
+    """The main window showing this conversation, laid out."""
+    w: MainWindow = main_window()
+    w.open_conversation(conversation_id)
+    settle(w.transcript)
+    return w
+
+
 def _leaf(services: AppServices, conversation_id: int) -> int | None:
     return services.conversations.get(conversation_id).active_leaf_id
 
@@ -43,9 +51,7 @@ def test_regenerate_then_switch_between_the_two_answers(
     conv = new_conversation(services, "branches")
     _, first = add_exchange(services, conv.id, "Name a colour.", "Blue.")
     llm_server.enqueue(text_script("Green, this time.", pieces=3))
-    w = main_window()
-    w.open_conversation(conv.id)
-    settle(w.transcript)
+    w = _open(main_window, conv.id)
     _click(qtbot, w, first, "regenerate")
     run(aloop, services.chat.wait(conv.id))
     run(aloop, until(lambda: _row(w, 1).message.text == "Green, this time." and _row(w, 1).siblings))
@@ -79,9 +85,7 @@ def test_edit_and_resend_makes_a_branch_and_esc_cancels(
     conv = new_conversation(services, "edit")
     question, _ = add_exchange(services, conv.id, "Waht is 2+2?", "Four.")
     llm_server.enqueue(text_script("Four, still.", pieces=2))
-    w = main_window()
-    w.open_conversation(conv.id)
-    settle(w.transcript)
+    w = _open(main_window, conv.id)
     qtbot.keyClicks(w.composer, "a draft")
     _click(qtbot, w, question, "edit")
     assert _editing(w) == question
@@ -159,9 +163,7 @@ def test_continue_an_interrupted_answer_by_mouse_and_copy_it(
         error="Closed early.",
     )
     llm_server.enqueue(text_script(" three, four, five.", pieces=3))
-    w = main_window()
-    w.open_conversation(conv.id)
-    settle(w.transcript)
+    w = _open(main_window, conv.id)
     assert "Closed early." in w.transcript_model.data(w.transcript_model.index(1))
     _click(qtbot, w, answer, "continue")
     run(aloop, services.chat.wait(conv.id))
