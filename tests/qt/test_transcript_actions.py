@@ -3,6 +3,7 @@ switcher, edit and resend, copy, inline errors with Retry, and Continue."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
@@ -14,8 +15,9 @@ from desktop_chat.ui.transcript.row import TranscriptRow
 from tests.helpers.history import new_conversation, stored
 from tests.helpers.llm_server import LLMServer, chunk, text_script
 from tests.helpers.loop import run, soon, until
-from tests.helpers.services import use_server
 from tests.helpers.transcript_ui import add_exchange, hit_point, settle
+
+pytestmark = pytest.mark.usefixtures("on_test_server")
 
 
 def _row(w: MainWindow, row: int) -> TranscriptRow:
@@ -47,7 +49,6 @@ def _leaf(services: AppServices, conversation_id: int) -> int | None:
 def test_regenerate_then_switch_between_the_two_answers(
     aloop, qtbot, main_window, services: AppServices, llm_server: LLMServer
 ) -> None:
-    use_server(services, llm_server)
     conv = new_conversation(services, "branches")
     _, first = add_exchange(services, conv.id, "Name a colour.", "Blue.")
     llm_server.enqueue(text_script("Green, this time.", pieces=3))
@@ -81,7 +82,6 @@ def test_regenerate_then_switch_between_the_two_answers(
 def test_edit_and_resend_makes_a_branch_and_esc_cancels(
     aloop, qtbot, main_window, services: AppServices, llm_server: LLMServer
 ) -> None:
-    use_server(services, llm_server)
     conv = new_conversation(services, "edit")
     question, _ = add_exchange(services, conv.id, "Waht is 2+2?", "Four.")
     llm_server.enqueue(text_script("Four, still.", pieces=2))
@@ -118,7 +118,6 @@ def test_edit_and_resend_makes_a_branch_and_esc_cancels(
 def test_a_failed_answer_shows_the_error_inline_and_retry_continues_it(
     aloop, qtbot, main_window, services: AppServices, llm_server: LLMServer
 ) -> None:
-    use_server(services, llm_server)
     llm_server.enqueue(
         [
             {"chunk": chunk(role="assistant", content="Partial")},
@@ -152,7 +151,6 @@ def test_a_failed_answer_shows_the_error_inline_and_retry_continues_it(
 def test_continue_an_interrupted_answer_by_mouse_and_copy_it(
     aloop, qtbot, main_window, services: AppServices, llm_server: LLMServer
 ) -> None:
-    use_server(services, llm_server)
     conv = new_conversation(services, "cut")
     _, answer = add_exchange(
         services,
