@@ -13,7 +13,7 @@ import pytest
 
 from desktop_chat.storage import SCHEMA_VERSION
 from desktop_chat.storage.db import DB_FILENAME, header_user_version
-from tests.helpers.db_files import current_database
+from tests.helpers.db_files import current_database, set_user_version
 from tests.helpers.proc import app_env, run_app, start_app
 
 pytestmark = pytest.mark.e2e
@@ -32,12 +32,7 @@ def _snapshot(directory: Path) -> dict[str, str]:
 def _newer_in_header(data: Path) -> None:
     path = data / DB_FILENAME
     current_database(path)
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        conn.execute(f"PRAGMA user_version = {NEWER}")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        conn.close()
+    set_user_version(path, NEWER)
     assert header_user_version(path) == NEWER
 
 

@@ -1,4 +1,5 @@
-"""Database files on disk for tests: one written by this version, titles read back without the app."""
+"""Database files on disk for tests: one written by this version, its header's version changed, titles read
+back without the app."""
 
 from __future__ import annotations
 
@@ -15,6 +16,16 @@ def current_database(path: Path) -> None:
     conv = store.repo.create_conversation("written by this version")
     store.repo.add_message(conv.id, "my precious history")
     store.close()
+
+
+def set_user_version(path: Path, version: int) -> None:
+    """Write `version` as the file's user_version, checkpointed into the main file (its header)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
 
 
 def titles(path: Path) -> list[str]:

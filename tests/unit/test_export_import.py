@@ -270,9 +270,9 @@ def test_import_refuses_what_is_not_an_export(tmp_path: Path, store: Store) -> N
 
 
 def _by_uuid(repo: Repo, conversation_uuid: str) -> Any:
-    return next(
-        c for c in repo.list_conversations(include_archived=True).items if c.uuid == conversation_uuid
-    )
+    """The conversation imported from this id (as the export writes it: with or without dashes)."""
+    stored = conversation_uuid.replace("-", "")
+    return next(c for c in repo.list_conversations(include_archived=True).items if c.uuid == stored)
 
 
 def _active_texts(repo: Repo, conversation_id: int) -> list[tuple[Role, str]]:
@@ -306,7 +306,7 @@ def test_chatgpt_zip_import(tmp_path: Path, store: Store) -> None:
     )
 
     repo = store.repo
-    branched = _by_uuid(repo, samples.CHATGPT_BRANCHED_ID.replace("-", ""))
+    branched = _by_uuid(repo, samples.CHATGPT_BRANCHED_ID)
     assert (branched.title, branched.model) == ("Reversing lists", "gpt-4o")
     assert branched.created_at.timestamp() == samples.T0
     assert _active_texts(repo, branched.id) == [
@@ -328,7 +328,7 @@ def test_chatgpt_zip_import(tmp_path: Path, store: Store) -> None:
     assert (run.status, run.result) == (ToolStatus.SUCCEEDED, "[3, 2, 1]")
     assert call.response.tool_status == {run.call_id: ToolStatus.SUCCEEDED}
 
-    images = _by_uuid(repo, samples.CHATGPT_IMAGES_ID.replace("-", ""))
+    images = _by_uuid(repo, samples.CHATGPT_IMAGES_ID)
     texts = _active_texts(repo, images.id)
     assert texts[0] == (
         Role.USER,
@@ -342,7 +342,7 @@ def test_chatgpt_zip_import(tmp_path: Path, store: Store) -> None:
     assert dalle.response is not None
     assert repo.list_tool_executions(dalle.response.id).items[0].result == "[image: file-Hat999]"
 
-    orphan = _by_uuid(repo, samples.CHATGPT_ORPHAN_ID.replace("-", ""))
+    orphan = _by_uuid(repo, samples.CHATGPT_ORPHAN_ID)
     orphan_msgs = repo.list_messages(orphan.id).items
     assert sorted(m.text for m in orphan_msgs if m.parent_id is None) == [
         "A question whose parent is gone",
@@ -350,7 +350,7 @@ def test_chatgpt_zip_import(tmp_path: Path, store: Store) -> None:
     ]
     assert _active_texts(repo, orphan.id)[-1] == (Role.ASSISTANT, "First answer")
 
-    bad_times = _by_uuid(repo, samples.CHATGPT_BAD_TIMES_ID.replace("-", ""))
+    bad_times = _by_uuid(repo, samples.CHATGPT_BAD_TIMES_ID)
     assert bad_times.created_at.timestamp() == samples.T0 + 310  # the only readable time
     assert [m.created_at.timestamp() for m in repo.list_messages(bad_times.id).items] == [
         samples.T0 + 310
@@ -371,7 +371,7 @@ def test_chatgpt_plain_json_is_the_same_as_the_zip(tmp_path: Path, store: Store)
     path = samples.write_json(tmp_path / "conversations.json", samples.chatgpt_export())
     report = import_file(store.repo, path)
     assert (report.format, report.imported) == ("chatgpt", 5)
-    images = _by_uuid(store.repo, samples.CHATGPT_IMAGES_ID.replace("-", ""))
+    images = _by_uuid(store.repo, samples.CHATGPT_IMAGES_ID)
     assert _active_texts(store.repo, images.id)[0][1].startswith("[image: file-AbC123xyz]\n")
 
 
@@ -409,7 +409,7 @@ def test_claude_import(tmp_path: Path, store: Store) -> None:
     )
 
     repo = store.repo
-    conv = _by_uuid(repo, samples.CLAUDE_BRANCHED_ID.replace("-", ""))
+    conv = _by_uuid(repo, samples.CLAUDE_BRANCHED_ID)
     assert conv.title == "Weather tools"
     messages = repo.list_messages(conv.id).items
     assert len(messages) == 6
@@ -435,14 +435,14 @@ def test_claude_import(tmp_path: Path, store: Store) -> None:
     [run] = repo.list_tool_executions(a2.response.id).items
     assert (run.status, run.result) == (ToolStatus.SUCCEEDED, "4 °C, rain")
 
-    linear = _by_uuid(repo, samples.CLAUDE_LINEAR_ID.replace("-", ""))
+    linear = _by_uuid(repo, samples.CLAUDE_LINEAR_ID)
     assert [t for _, t in _active_texts(repo, linear.id)] == [
         "Hello Claude",
         "Hello! How can I help?",
         "Tell me a joke about penguins",
         "Why don't penguins fly? They can't afford tickets.",
     ]
-    odd = _by_uuid(repo, "7b2e4d3f-0000-4000-8000-0000000000c5".replace("-", ""))
+    odd = _by_uuid(repo, "7b2e4d3f-0000-4000-8000-0000000000c5")
     assert [t for _, t in _active_texts(repo, odd.id)] == ["Hi", "Hi there"]
     assert [h.conversation_title for h in repo.search("penguins").items] == ["Penguin joke", "Penguin joke"]
     assert import_file(repo, path).unchanged == 3

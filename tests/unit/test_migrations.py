@@ -41,7 +41,7 @@ from desktop_chat.storage.db import (
 )
 from desktop_chat.storage.migrations import MIGRATIONS, Migration, migrate
 from desktop_chat.storage.repo import INTERRUPTED_ERROR
-from tests.helpers.db_files import current_database
+from tests.helpers.db_files import current_database, set_user_version
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 _FIXTURE_NAME = re.compile(r"schema_v(\d+)\.sqlite3")
@@ -449,15 +449,6 @@ def test_no_step_runs_without_a_backup(tmp_path: Path, monkeypatch: pytest.Monke
 # ---- refusing newer and unreadable files ----------------------------------------------------------
 
 
-def _set_user_version(path: Path, version: int) -> None:
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        conn.execute(f"PRAGMA user_version = {version}")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        conn.close()
-
-
 def _assert_refused_untouched(path: Path, found: int) -> None:
     before = _snapshot(path.parent)
     with pytest.raises(NewerSchemaError) as info:
@@ -472,7 +463,7 @@ def _assert_refused_untouched(path: Path, found: int) -> None:
 def test_newer_schema_is_refused_and_left_untouched(tmp_path: Path) -> None:
     path = tmp_path / "data" / "desktop_chat.sqlite3"
     current_database(path)
-    _set_user_version(path, SCHEMA_VERSION + 1)
+    set_user_version(path, SCHEMA_VERSION + 1)
     assert sorted(p.name for p in path.parent.iterdir()) == ["desktop_chat.sqlite3"]
     _assert_refused_untouched(path, SCHEMA_VERSION + 1)
 
