@@ -2,7 +2,7 @@
 
 The form shows one item of the list, a new one being added (the draft, until Save), or nothing. Edits
 mark the form unsaved; leaving it for another row, a new item or the dialog's Close asks first (Save,
-Discard, Cancel). Subclasses build the widgets and say how an item is listed, shown and saved.
+Discard, Cancel). Subclasses build the widgets and say how an item is listed, shown, saved and removed.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QLineEdit, QListWidget, QMessageBox, QWidget
 
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.ui.common.forms import named
-from desktop_chat.ui.common.widgets import StatusLabel, open_question, unsaved_changes_box
+from desktop_chat.ui.common.widgets import StatusLabel, confirm, open_question, unsaved_changes_box
 from desktop_chat.ui.settings.page import SettingsPage
 
 K = TypeVar("K")  # what identifies an item: a profile id, a server name
@@ -55,6 +55,10 @@ class ListFormPage(SettingsPage, Generic[K]):
 
     def _update_buttons(self) -> None:
         """Enable the buttons that fit the form's state."""
+        raise NotImplementedError
+
+    def _ask_to_remove(self, key: K) -> None:
+        """Ask before removing the stored item `key` and what belongs to it (with `_confirm_removal`)."""
         raise NotImplementedError
 
     # ---- the list ------------------------------------------------------------------------------
@@ -168,6 +172,32 @@ class ListFormPage(SettingsPage, Generic[K]):
         self._forget_draft()
         self._show_first_instead()
         return True
+
+    def remove_current(self) -> None:
+        """Remove the shown item (after asking); a new one is just dropped."""
+        if self._drop_draft():
+            return
+        key = self.current_key()
+        if key is not None:
+            self._ask_to_remove(key)
+
+    def _confirm_removal(
+        self,
+        title: str,
+        text: str,
+        detail: str,
+        action: str,
+        *,
+        names: tuple[str, str],
+        remove: Callable[[], None],
+    ) -> None:
+        """Ask as `confirm` does; once `action` is chosen, the form's edits are dropped and `remove` runs."""
+
+        def confirmed() -> None:
+            self._dirty = False
+            remove()
+
+        confirm(self, title, text, detail, action, names=names, then=confirmed)
 
     def _show_saved(self, key: K) -> None:
         """After Save: list the items again and show the saved one."""

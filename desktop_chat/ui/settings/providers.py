@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QHBoxLayout, QListWidgetItem, QMenu, QPushButton, 
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.providers import KeychainError, Preset, check_base_url, secret_looking_headers
 from desktop_chat.ui.common.forms import named
-from desktop_chat.ui.common.widgets import StatusLabel, confirm
+from desktop_chat.ui.common.widgets import StatusLabel
 from desktop_chat.ui.settings.provider_form import DRAFT_ID, ProviderForm
 
 
@@ -51,7 +51,7 @@ class ProvidersPage(ProviderForm):
         self.add_menu.addAction("Other OpenAI-compatible endpoint…", self._adder(None))
         self.add_button.setMenu(self.add_menu)
         self.delete_button = named(QPushButton("Delete"), "deleteProfileButton", "Delete the provider")
-        self.delete_button.clicked.connect(self.delete_current)
+        self.delete_button.clicked.connect(self.remove_current)
         list_buttons = QHBoxLayout()
         list_buttons.addWidget(self.add_button)
         list_buttons.addWidget(self.delete_button)
@@ -168,25 +168,17 @@ class ProvidersPage(ProviderForm):
             )
         return True
 
-    def delete_current(self) -> None:
-        """Delete the selected profile and its key (after asking); a new one is just dropped."""
-        if self._drop_draft():
-            return
-        profile = self._shown_profile()
+    def _ask_to_remove(self, key: int) -> None:
+        """Delete the profile and its key, after asking."""
+        profile = self._providers.get(key)
         if profile is None:
             return
-
-        def delete() -> None:
-            self._dirty = False
-            self._providers.delete(profile.id)
-
-        confirm(
-            self,
+        self._confirm_removal(
             "Delete provider",
             f"Delete {profile.name}?",
             "Its API key is removed from the keychain. Conversations that used it switch to your default "
             "provider; their messages are kept.",
             "Delete",
             names=("deleteProfileBox", "confirmDeleteButton"),
-            then=delete,
+            remove=lambda: self._providers.delete(profile.id),
         )

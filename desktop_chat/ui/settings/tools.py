@@ -27,7 +27,7 @@ from desktop_chat.services.mcp import McpServerConfig, ServerState, ServerStatus
 from desktop_chat.services.providers import KeychainError
 from desktop_chat.settings import ALWAYS_ALLOWED_TOOLS, DISABLED_TOOLS
 from desktop_chat.ui.common.forms import named
-from desktop_chat.ui.common.widgets import StatusLabel, confirm
+from desktop_chat.ui.common.widgets import StatusLabel
 from desktop_chat.ui.settings.builtin_tools import BuiltinToolsBox
 from desktop_chat.ui.settings.mcp_form import DRAFT, McpServerForm
 from desktop_chat.ui.settings.mcp_text import transport_text
@@ -229,28 +229,21 @@ class ToolsPage(McpServerForm):
             self.token_status.show_status(token_error, "error")
         return True
 
-    def remove_current(self) -> None:
-        """Remove the selected server and its token (after asking); a new one is just dropped."""
-        if self._drop_draft():
-            return
-        name = self.current_server()
-        if name is None:
-            return
+    def _ask_to_remove(self, key: str) -> None:
+        """Remove the server and its token, after asking."""
 
         def remove() -> None:
-            self._dirty = False
-            self._last_ready.pop(name, None)
-            self._mcp.remove_server(name)
+            self._last_ready.pop(key, None)
+            self._mcp.remove_server(key)
             self._refresh()
 
-        confirm(
-            self,
+        self._confirm_removal(
             "Remove MCP server",
-            f"Remove the MCP server {name}?",
+            f"Remove the MCP server {key}?",
             "It is stopped, its tools are no longer offered, and its token is removed.",
             "Remove",
             names=("removeServerBox", "confirmRemoveServerButton"),
-            then=remove,
+            remove=remove,
         )
 
     def start_server(self) -> None:
