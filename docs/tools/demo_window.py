@@ -106,7 +106,7 @@ def send(window: MainWindow, text: str) -> int:
     return conversation
 
 
-async def shoot_while_answering(
+async def shoot_running(
     window: MainWindow, services: AppServices, text: str, seconds: float, path: Path
 ) -> None:
     """Send `text`, save a screenshot to `path` `seconds` later, then stop the answer."""

@@ -14,14 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from docs.tools.demo_window import (
-    chat_services,
-    chat_window,
-    close,
-    send,
-    shoot_while_answering,
-    shots_command,
-)
+from docs.tools.demo_window import chat_services, chat_window, close, send, shoot_running, shots_command
 from tests.helpers.llm_server import text_script, tool_round
 from tests.helpers.services import MCP_TEST_SERVER
 
@@ -65,7 +58,7 @@ async def _shoot(out: Path, data: Path) -> None:
         ),
         text_script("Stopped."),
     )
-    await shoot_while_answering(
+    await shoot_running(
         window,
         services,
         "Wait for the nightly build, then tell me if it passed.",

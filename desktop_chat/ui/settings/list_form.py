@@ -11,11 +11,11 @@ from collections.abc import Callable
 from typing import ClassVar, Generic, TypeVar
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLineEdit, QListWidget, QMessageBox, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QListWidget, QMessageBox, QVBoxLayout, QWidget
 
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.ui.common.forms import named
-from desktop_chat.ui.common.widgets import StatusLabel, confirm, open_question, unsaved_changes_box
+from desktop_chat.ui.common.widgets import StatusLabel, open_question, unsaved_changes_box
 from desktop_chat.ui.settings.page import SettingsPage
 
 K = TypeVar("K")  # what identifies an item: a profile id, a server name
@@ -58,7 +58,7 @@ class ListFormPage(SettingsPage, Generic[K]):
         raise NotImplementedError
 
     def _ask_to_remove(self, key: K) -> None:
-        """Ask before removing the stored item `key` and what belongs to it (with `_confirm_removal`)."""
+        """Ask before removing the stored item `key` and what belongs to it (`then=self._removal(...)`)."""
         raise NotImplementedError
 
     # ---- the list ------------------------------------------------------------------------------
@@ -70,6 +70,17 @@ class ListFormPage(SettingsPage, Generic[K]):
         self._list.setSpacing(2)
         self._list.currentRowChanged.connect(self._on_row_changed)
         return self._list
+
+    def _list_column(self, *buttons: QWidget) -> QVBoxLayout:
+        """The list with a row of `buttons` under it."""
+        row = QHBoxLayout()
+        for button in buttons:
+            row.addWidget(button)
+        row.addStretch(1)
+        column = QVBoxLayout()
+        column.addWidget(self._list, 1)
+        column.addLayout(row)
+        return column
 
     def _row_of(self, key: K | None) -> int:
         for row in range(self._list.count()):
@@ -181,23 +192,14 @@ class ListFormPage(SettingsPage, Generic[K]):
         if key is not None:
             self._ask_to_remove(key)
 
-    def _confirm_removal(
-        self,
-        title: str,
-        text: str,
-        detail: str,
-        action: str,
-        *,
-        names: tuple[str, str],
-        remove: Callable[[], None],
-    ) -> None:
-        """Ask as `confirm` does; once `action` is chosen, the form's edits are dropped and `remove` runs."""
+    def _removal(self, remove: Callable[[], None]) -> Callable[[], None]:
+        """What runs once a removal is confirmed: the form's edits are dropped, then `remove` runs."""
 
         def confirmed() -> None:
             self._dirty = False
             remove()
 
-        confirm(self, title, text, detail, action, names=names, then=confirmed)
+        return confirmed
 
     def _show_saved(self, key: K) -> None:
         """After Save: list the items again and show the saved one."""

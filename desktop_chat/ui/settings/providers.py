@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QHBoxLayout, QListWidgetItem, QMenu, QPushButton, 
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.providers import KeychainError, Preset, check_base_url, secret_looking_headers
 from desktop_chat.ui.common.forms import named
-from desktop_chat.ui.common.widgets import StatusLabel
+from desktop_chat.ui.common.widgets import StatusLabel, confirm
 from desktop_chat.ui.settings.provider_form import DRAFT_ID, ProviderForm
 
 
@@ -52,13 +52,7 @@ class ProvidersPage(ProviderForm):
         self.add_button.setMenu(self.add_menu)
         self.delete_button = named(QPushButton("Delete"), "deleteProfileButton", "Delete the provider")
         self.delete_button.clicked.connect(self.remove_current)
-        list_buttons = QHBoxLayout()
-        list_buttons.addWidget(self.add_button)
-        list_buttons.addWidget(self.delete_button)
-        list_buttons.addStretch(1)
-        left = QVBoxLayout()
-        left.addWidget(self.profile_list, 1)
-        left.addLayout(list_buttons)
+        left = self._list_column(self.add_button, self.delete_button)
 
         form = self._build_form()
         columns = QHBoxLayout()
@@ -173,12 +167,13 @@ class ProvidersPage(ProviderForm):
         profile = self._providers.get(key)
         if profile is None:
             return
-        self._confirm_removal(
+        confirm(
+            self,
             "Delete provider",
             f"Delete {profile.name}?",
             "Its API key is removed from the keychain. Conversations that used it switch to your default "
             "provider; their messages are kept.",
             "Delete",
             names=("deleteProfileBox", "confirmDeleteButton"),
-            remove=lambda: self._providers.delete(profile.id),
+            then=self._removal(lambda: self._providers.delete(profile.id)),
         )

@@ -27,7 +27,7 @@ from desktop_chat.services.mcp import McpServerConfig, ServerState, ServerStatus
 from desktop_chat.services.providers import KeychainError
 from desktop_chat.settings import ALWAYS_ALLOWED_TOOLS, DISABLED_TOOLS
 from desktop_chat.ui.common.forms import named
-from desktop_chat.ui.common.widgets import StatusLabel
+from desktop_chat.ui.common.widgets import StatusLabel, confirm
 from desktop_chat.ui.settings.builtin_tools import BuiltinToolsBox
 from desktop_chat.ui.settings.mcp_form import DRAFT, McpServerForm
 from desktop_chat.ui.settings.mcp_text import transport_text
@@ -86,13 +86,7 @@ class ToolsPage(McpServerForm):
         self.import_button.clicked.connect(self.choose_import_file)
         self.import_result = named(StatusLabel(), "importResult", "Import result")
         self.import_result.setMaximumWidth(250)
-        list_buttons = QHBoxLayout()
-        list_buttons.addWidget(self.add_button)
-        list_buttons.addWidget(self.import_button)
-        list_buttons.addStretch(1)
-        left = QVBoxLayout()
-        left.addWidget(self.server_list, 1)
-        left.addLayout(list_buttons)
+        left = self._list_column(self.add_button, self.import_button)
         left.addWidget(self.import_result)
 
         right = self._build_form()
@@ -237,13 +231,14 @@ class ToolsPage(McpServerForm):
             self._mcp.remove_server(key)
             self._refresh()
 
-        self._confirm_removal(
+        confirm(
+            self,
             "Remove MCP server",
             f"Remove the MCP server {key}?",
             "It is stopped, its tools are no longer offered, and its token is removed.",
             "Remove",
             names=("removeServerBox", "confirmRemoveServerButton"),
-            remove=remove,
+            then=self._removal(remove),
         )
 
     def start_server(self) -> None:
