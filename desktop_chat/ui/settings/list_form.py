@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QListWidget, QMessageBox, QVBoxLayout, QWidget
 
 from desktop_chat.services.app_services import AppServices
+from desktop_chat.services.providers import KeychainError
 from desktop_chat.ui.common.forms import named
 from desktop_chat.ui.common.widgets import StatusLabel, open_question, unsaved_changes_box
 from desktop_chat.ui.settings.page import SettingsPage
@@ -207,6 +208,21 @@ class ListFormPage(SettingsPage, Generic[K]):
         self._editing = key
         self._reload_list()
         self._load(key)
+
+    def _show_saved_with_secret(
+        self, key: K, store: Callable[[], None] | None, what: str, status: StatusLabel
+    ) -> None:
+        """After Save: `store` the item's secret (`what`: the key, the token) in the keychain, show the saved
+        item, and say on `status` when the secret could not be saved."""
+        error = ""
+        if store is not None:
+            try:
+                store()
+            except KeychainError as exc:
+                error = f"The {what} was not saved: {exc}"
+        self._show_saved(key)
+        if error:
+            status.show_status(error, "error")
 
     def ask_unsaved(self, then: Callable[[], None]) -> None:
         """Ask whether to save the changed item; then run `then` (unless cancelled)."""

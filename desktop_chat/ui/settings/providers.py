@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QListWidgetItem, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from desktop_chat.services.app_services import AppServices
-from desktop_chat.services.providers import KeychainError, Preset, check_base_url, secret_looking_headers
+from desktop_chat.services.providers import Preset, check_base_url, secret_looking_headers
 from desktop_chat.ui.common.forms import named
 from desktop_chat.ui.common.widgets import StatusLabel, confirm
 from desktop_chat.ui.settings.provider_form import DRAFT_ID, ProviderForm
@@ -144,15 +144,8 @@ class ProvidersPage(ProviderForm):
                 self._editing, name=name, base_url=url, default_model=model, headers=headers
             )
         self._providers.use_if_unset(profile)
-        key_error = ""
-        if key:
-            try:
-                self._providers.set_key(profile.id, key)
-            except KeychainError as exc:
-                key_error = f"The key was not saved: {exc}"
-        self._show_saved(profile.id)
-        if key_error:
-            self.key_status.show_status(key_error, "error")
+        store = (lambda: self._providers.set_key(profile.id, key)) if key else None
+        self._show_saved_with_secret(profile.id, store, "key", self.key_status)
         secret = secret_looking_headers(headers)
         if secret:
             self.form_error.show_status(

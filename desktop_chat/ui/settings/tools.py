@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.mcp import McpServerConfig, ServerState, ServerStatus
-from desktop_chat.services.providers import KeychainError
 from desktop_chat.settings import ALWAYS_ALLOWED_TOOLS, DISABLED_TOOLS
 from desktop_chat.ui.common.forms import named
 from desktop_chat.ui.common.widgets import StatusLabel, confirm
@@ -211,16 +210,9 @@ class ToolsPage(McpServerForm):
         except ValueError as exc:
             self.form_error.show_status(str(exc), "error")
             return False
-        token_error = ""
         token = self.token_edit.text().strip()
-        if token and config.url:
-            try:
-                self._mcp.set_token(config.name, token)
-            except KeychainError as exc:
-                token_error = f"The token was not saved: {exc}"
-        self._show_saved(config.name)
-        if token_error:
-            self.token_status.show_status(token_error, "error")
+        store = (lambda: self._mcp.set_token(config.name, token)) if token and config.url else None
+        self._show_saved_with_secret(config.name, store, "token", self.token_status)
         return True
 
     def _ask_to_remove(self, key: str) -> None:
