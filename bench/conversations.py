@@ -30,27 +30,17 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # bench lives in the source tree, not the package
 if not os.environ.get("DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from bench._common import pct, rss_mib  # noqa: E402
+
 WORDS = ["python", "recipe", "travel", "budget", "garden", "rust", "poem", "physics", "café", "docker"]
 TYPED = ["recipe", "garden poem", "café", "question 12", "zzz"]
-
-
-def _pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
-
-
-def _rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def _ms(start: float) -> float:
@@ -142,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         service.notify_changed(deep)
         view.viewport().repaint()
         move_ms = _ms(start)
-        rss = _rss_mib()
+        rss = rss_mib()
         gc.enable()
         sidebar.close()
         writer.close()
@@ -152,11 +142,11 @@ def main(argv: list[str] | None = None) -> int:
         "conversations": n,
         "load_ms_10k": round(statistics.median(loads), 1),
         "summaries_ms": round(statistics.median(summaries), 1),
-        "filter_ms_p50": round(_pct(keystrokes, 0.5), 1),
-        "filter_ms_p95": round(_pct(keystrokes, 0.95), 1),
+        "filter_ms_p50": round(pct(keystrokes, 0.5), 1),
+        "filter_ms_p95": round(pct(keystrokes, 0.95), 1),
         "filter_ms_max": round(max(keystrokes), 1),
-        "scroll_paint_ms_p50": round(_pct(paints, 0.5), 2),
-        "scroll_paint_ms_p95": round(_pct(paints, 0.95), 2),
+        "scroll_paint_ms_p50": round(pct(paints, 0.5), 2),
+        "scroll_paint_ms_p95": round(pct(paints, 0.95), 2),
         "move_ms": round(move_ms, 1),
         "rss_mib": round(rss, 1),
     }

@@ -103,22 +103,20 @@ def zipf_cum_weights(n: int, s: float = 1.0, q: float = 2.7) -> list[float]:
 _G: dict[str, object] = {}
 
 
+_CODE_FORMS: tuple[Callable[[str, str, random.Random], str], ...] = (  # (word, word, rng) -> a token
+    lambda a, b, _: f"{a}_{b}()",
+    lambda a, b, _: f"`{a}.{b}`",
+    lambda a, b, _: f"{a}{b.capitalize()}",
+    lambda a, b, _: f"/usr/lib/{a}/{b}.py",
+    lambda a, _, rng: f"{a}={rng.randrange(1000)}",
+    lambda _a, _b, rng: f"0x{rng.randrange(1 << 16):04x}",
+    lambda a, b, _: f"{a}-{b}",
+)
+
+
 def _code_token(rng: random.Random, vocab: list[str]) -> str:
     a, b = rng.choice(vocab[100:2000]), rng.choice(vocab[100:2000])
-    kind = rng.randrange(7)
-    if kind == 0:
-        return f"{a}_{b}()"
-    if kind == 1:
-        return f"`{a}.{b}`"
-    if kind == 2:
-        return f"{a}{b.capitalize()}"
-    if kind == 3:
-        return f"/usr/lib/{a}/{b}.py"
-    if kind == 4:
-        return f"{a}={rng.randrange(1000)}"
-    if kind == 5:
-        return f"0x{rng.randrange(1 << 16):04x}"
-    return f"{a}-{b}"
+    return _CODE_FORMS[rng.randrange(len(_CODE_FORMS))](a, b, rng)
 
 
 def _message_text(rng: random.Random, n_words: int, vocab: list[str], cum: list[float]) -> str:

@@ -32,7 +32,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # tests.helpers.llm_server lives in the source tree, not the package
+sys.path.insert(0, str(ROOT))  # bench and tests.helpers live in the source tree, not the package
+
+from bench._common import rss_mib  # noqa: E402
 
 PROMPT = re.compile(r"soak #(\d+): (tool then )?words (\d+) at (\d+)/s")
 STATUS_EVERY_S = 10.0
@@ -98,13 +100,6 @@ class Server:
 
 
 # ---- the app (a child process) --------------------------------------------------------------------
-
-
-def _rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def _expected(user_text: str) -> str | None:
@@ -174,10 +169,10 @@ async def _drive(args: argparse.Namespace, url: str, data: Path) -> dict[str, An
     while time.monotonic() < deadline:
         now = time.monotonic()
         if not samples or now - samples[-1][0] >= 2:
-            samples.append((now, _rss_mib()))
+            samples.append((now, rss_mib()))
         if now - last_status >= STATUS_EVERY_S:
             last_status = now
-            print(json.dumps({"status": True, "sent": sent, "rss_mib": round(_rss_mib(), 1)}), flush=True)
+            print(json.dumps({"status": True, "sent": sent, "rss_mib": round(rss_mib(), 1)}), flush=True)
         action = rng.random()
         idle = [c for c in conversations if not services.chat.is_streaming(c)]
         busy = [c for c in conversations if services.chat.is_streaming(c)]
@@ -204,7 +199,7 @@ async def _drive(args: argparse.Namespace, url: str, data: Path) -> dict[str, An
         await services.chat.wait(conversation_id)
     await services.writes.idle()
     heartbeat.stop()
-    samples.append((time.monotonic(), _rss_mib()))
+    samples.append((time.monotonic(), rss_mib()))
 
     answers = lost = cancelled = 0
     for conversation_id in conversations:

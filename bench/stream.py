@@ -40,25 +40,19 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # tests.helpers.llm_server lives in the source tree, not the package
+sys.path.insert(0, str(ROOT))  # bench and tests.helpers live in the source tree, not the package
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
 from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QListView  # noqa: E402
 
+from bench._common import pct  # noqa: E402
 from tests.helpers.llm_server import LLMServerProcess  # noqa: E402
 
 DELTA_WIDTH = 7  # the server's fast mode sends "%06d " per delta
 SHIM_SOURCE = Path(__file__).with_name("slow_disk.c")
 SHIM_MARK = "DESKTOP_CHAT_BENCH_SLOW_DISK"  # set in the re-run under the shim
-
-
-def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
 
 
 def _wchar() -> int:
@@ -184,12 +178,12 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "offered_rate": args.rate,
         "count": args.count,
         "achieved_rate": round(achieved, 1),
-        "commit_p50_ms": round(_pct(commits, 0.5), 2),
-        "commit_p99_ms": round(_pct(commits, 0.99), 2),
+        "commit_p50_ms": round(pct(commits, 0.5), 2),
+        "commit_p99_ms": round(pct(commits, 0.99), 2),
         "commit_max_ms": round(max(commits, default=0.0), 2),
         "commits": len(commits),
-        "signal_p50_ms": round(_pct(latencies, 0.5), 2),
-        "signal_p99_ms": round(_pct(latencies, 0.99), 2),
+        "signal_p50_ms": round(pct(latencies, 0.5), 2),
+        "signal_p99_ms": round(pct(latencies, 0.99), 2),
         "max_stall_ms": round(max(gaps, default=0.0), 2),
         "cpu_percent": round(100 * float(result["cpu"]) / max(1e-9, float(result["wall"])), 1),
         "bytes_written": written,

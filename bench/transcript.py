@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # tests.helpers live in the source tree, not the package
+sys.path.insert(0, str(ROOT))  # bench and tests.helpers live in the source tree, not the package
 if not os.environ.get("DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
@@ -45,22 +45,10 @@ os.environ.setdefault("QT_API", "pyside6")
 from PySide6.QtCore import QEvent, QObject  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from bench._common import pct, rss_mib  # noqa: E402
+
 DELTA = 20  # characters per streamed delta
 DELTAS_PER_S = 55  # about one per frame
-
-
-def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
-
-
-def _rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 class PaintWatch(QObject):
@@ -148,7 +136,7 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, object]:
     services.chat.send(stream_conv.id, "Warm up")
     await services.chat.wait(stream_conv.id)
     await asyncio.sleep(0.2)
-    rss_before = _rss_mib()
+    rss_before = rss_mib()
     watch = PaintWatch()
     view.viewport().installEventFilter(watch)
 
@@ -166,7 +154,7 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, object]:
     laid_out = len(view.delegate.laid_out)
     at_bottom = view.verticalScrollBar().value() == view.verticalScrollBar().maximum()
     await asyncio.sleep(0.2)
-    rss = _rss_mib()
+    rss = rss_mib()
 
     async def appended(action) -> float:
         """From `action()` until the viewport painted with more rows."""
@@ -268,12 +256,12 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, object]:
         "rss_mib": round(rss, 1),
         "rss_before_open_mib": round(rss_before, 1),
         "render_updates_2k": len(small),
-        "render_p50_ms_2k": round(_pct(small, 0.5), 2),
-        "render_p99_ms_2k": round(_pct(small, 0.99), 2),
+        "render_p50_ms_2k": round(pct(small, 0.5), 2),
+        "render_p99_ms_2k": round(pct(small, 0.99), 2),
         "render_updates_200k": len(large),
-        "render_p50_ms_200k": round(_pct(large, 0.5), 2),
-        "render_p99_ms_200k": round(_pct(large, 0.99), 2),
-        "render_ratio": round(_pct(large, 0.99) / max(1e-9, _pct(small, 0.99)), 2),
+        "render_p50_ms_200k": round(pct(large, 0.5), 2),
+        "render_p99_ms_200k": round(pct(large, 0.99), 2),
+        "render_ratio": round(pct(large, 0.99) / max(1e-9, pct(small, 0.99)), 2),
         "end_ms_2k": round(max(small_end), 2),
         "end_ms_200k": round(max(large_end), 2),
         "answer_chars_200k": final_len,

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from desktop_chat.interchange.files import Cancelled, Progress, file_stem, read_record, write_atomic
+from desktop_chat.interchange.files import Cancelled, Progress, export_records, file_stem, write_atomic
 from desktop_chat.interchange.html_writer import html_document
 from desktop_chat.interchange.json_writer import export_json
 from desktop_chat.interchange.markdown_writer import markdown_document
@@ -43,17 +43,10 @@ def export(
     if fmt not in _PAGES:
         raise ValueError(f"unknown format {fmt!r}")
     suffix, render = _PAGES[fmt]
-    ids = repo.conversation_ids_for_export(conversation_ids)
     path.mkdir(parents=True, exist_ok=True)
     used: set[str] = set()
     written = 0
-    for done, cid in enumerate(ids, 1):
-        if cancelled is not None and cancelled():
-            break
-        record = read_record(repo, cid)
-        if record is not None:
-            write_atomic(path / f"{file_stem(record, used)}{suffix}", render(record))
-            written += 1
-        if progress is not None:
-            progress(done, len(ids))
+    for record in export_records(repo, conversation_ids, progress=progress, cancelled=cancelled):
+        write_atomic(path / f"{file_stem(record, used)}{suffix}", render(record))
+        written += 1
     return written

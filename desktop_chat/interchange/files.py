@@ -1,4 +1,5 @@
-"""Writing export files: atomically (a crash or a cancel never leaves half a file), with portable names."""
+"""Reading the conversations to export, and writing export files: atomically (a crash or a cancel never
+leaves half a file), with portable names."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import logging
 import os
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +60,23 @@ def read_record(repo: Repo, conversation_id: int) -> dict[str, Any] | None:
     except (NotFoundError, ValueError, TypeError) as exc:
         log.warning("Conversation %s left out of the export: %s", conversation_id, exc)
         return None
+
+
+def export_records(
+    repo: Repo,
+    conversation_ids: Sequence[int] | None,
+    *,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> Iterator[dict[str, Any]]:
+    """The records of these conversations (None: all, archived too) in export order, those that can be
+    read; `progress(done, total)` after each conversation; stops early once `cancelled()`."""
+    ids = repo.conversation_ids_for_export(conversation_ids)
+    for done, cid in enumerate(ids, 1):
+        if cancelled is not None and cancelled():
+            return
+        record = read_record(repo, cid)
+        if record is not None:
+            yield record
+        if progress is not None:
+            progress(done, len(ids))

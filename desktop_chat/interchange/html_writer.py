@@ -8,15 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import desktop_chat
 from desktop_chat.domain import role_label
-from desktop_chat.interchange.branch_view import (
-    active_branch,
-    answer_parts,
-    display_title,
-    meta_line,
-    status_note,
-    tool_label,
-    tool_sections,
-)
+from desktop_chat.interchange import branch_view
 from desktop_chat.markdown_parser import image_label, is_safe_url, parser
 
 if TYPE_CHECKING:
@@ -79,8 +71,11 @@ def _pre(text: str) -> str:
 
 
 def _tool_html(call: dict[str, Any], execution: dict[str, Any] | None) -> str:
-    body = [f'<p class="label">{label}</p>{_pre(text)}' for label, text, _ in tool_sections(call, execution)]
-    summary = html.escape(tool_label(call, execution))
+    body = [
+        f'<p class="label">{label}</p>{_pre(text)}'
+        for label, text, _ in branch_view.tool_sections(call, execution)
+    ]
+    summary = html.escape(branch_view.tool_label(call, execution))
     return f'<details class="tool"><summary>{summary}</summary>{"".join(body)}</details>'
 
 
@@ -97,11 +92,11 @@ def _message_html(message: dict[str, Any]) -> str:
                 f'<details class="reasoning"><summary>Reasoning</summary>{_render(response["reasoning"])}'
                 "</details>"
             )
-        for kind, value, execution in answer_parts(response):
+        for kind, value, execution in branch_view.answer_parts(response):
             out.append(_render(value) if kind == "text" else _tool_html(value, execution))
         if response.get("error"):
             out.append(f'<p class="error"><strong>Error:</strong> {html.escape(str(response["error"]))}</p>')
-        elif note := status_note(response):
+        elif note := branch_view.status_note(response):
             out.append(f'<p class="note">{html.escape(note)}</p>')
     out.append("</section>")
     return "\n".join(out)
@@ -109,8 +104,8 @@ def _message_html(message: dict[str, Any]) -> str:
 
 def html_document(record: dict[str, Any]) -> str:
     """A conversation record's active branch as one standalone HTML page (no scripts, nothing remote)."""
-    title = html.escape(display_title(record))
-    body = "\n".join(_message_html(m) for m in active_branch(record))
+    title = html.escape(branch_view.display_title(record))
+    body = "\n".join(_message_html(m) for m in branch_view.active_branch(record))
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -118,6 +113,6 @@ def html_document(record: dict[str, Any]) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta name="generator" content="desktop_chat {html.escape(desktop_chat.version())}">\n'
         f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
-        f'<h1>{title}</h1>\n<p class="meta">{html.escape(meta_line(record))}</p>\n'
+        f'<h1>{title}</h1>\n<p class="meta">{html.escape(branch_view.meta_line(record))}</p>\n'
         f"{body}\n</main>\n</body>\n</html>\n"
     )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from desktop_chat.interchange.files import Cancelled, Progress, read_record, write_atomic
+from desktop_chat.interchange.files import Cancelled, Progress, export_records, write_atomic
 from desktop_chat.interchange.format import export_document
 from desktop_chat.storage import Repo
 
@@ -35,16 +35,10 @@ def export_json(
 
     Cancelling writes nothing (and returns 0). Conversations that cannot be read are logged and left out.
     """
-    ids = repo.conversation_ids_for_export(conversation_ids)
-    records: list[dict[str, Any]] = []
-    for done, cid in enumerate(ids, 1):
-        if cancelled is not None and cancelled():
-            return 0
-        record = read_record(repo, cid)
-        if record is not None:
-            records.append(exported_record(record))
-        if progress is not None:
-            progress(done, len(ids))
+    chosen = export_records(repo, conversation_ids, progress=progress, cancelled=cancelled)
+    records = [exported_record(record) for record in chosen]
+    if cancelled is not None and cancelled():
+        return 0
     text = dumps(export_document(records))
     if cancelled is not None and cancelled():
         return 0

@@ -7,15 +7,7 @@ import re
 from typing import Any
 
 from desktop_chat.domain import role_label
-from desktop_chat.interchange.branch_view import (
-    active_branch,
-    answer_parts,
-    display_title,
-    meta_line,
-    status_note,
-    tool_label,
-    tool_sections,
-)
+from desktop_chat.interchange import branch_view
 from desktop_chat.interchange.format import record_from_tree
 from desktop_chat.storage import Repo
 
@@ -38,8 +30,11 @@ def _details_md(summary: str, body: str) -> str:
 
 
 def _tool_md(call: dict[str, Any], execution: dict[str, Any] | None) -> str:
-    body = [f"{label}:\n\n{_fence(text, lang)}" for label, text, lang in tool_sections(call, execution)]
-    return _details_md(tool_label(call, execution), "\n\n".join(body))
+    body = [
+        f"{label}:\n\n{_fence(text, lang)}"
+        for label, text, lang in branch_view.tool_sections(call, execution)
+    ]
+    return _details_md(branch_view.tool_label(call, execution), "\n\n".join(body))
 
 
 def _message_md(message: dict[str, Any]) -> str:
@@ -51,19 +46,19 @@ def _message_md(message: dict[str, Any]) -> str:
         return "\n\n".join(out)
     if response.get("reasoning", "").strip():
         out.append(_details_md("Reasoning", response["reasoning"]))
-    for kind, value, execution in answer_parts(response):
+    for kind, value, execution in branch_view.answer_parts(response):
         out.append(value.strip() if kind == "text" else _tool_md(value, execution))
     if response.get("error"):
         out.append("> **Error:** " + " ".join(str(response["error"]).split()))
-    elif note := status_note(response):
+    elif note := branch_view.status_note(response):
         out.append(f"*{note}*")
     return "\n\n".join(out)
 
 
 def markdown_document(record: dict[str, Any]) -> str:
     """A conversation record's active branch as a Markdown document."""
-    parts = [f"# {display_title(record)}", f"*{meta_line(record)}*"]
-    parts.extend(_message_md(m) for m in active_branch(record))
+    parts = [f"# {branch_view.display_title(record)}", f"*{branch_view.meta_line(record)}*"]
+    parts.extend(_message_md(m) for m in branch_view.active_branch(record))
     return "\n\n".join(parts) + "\n"
 
 

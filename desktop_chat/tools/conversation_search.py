@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from desktop_chat.domain import HIGHLIGHT_END, HIGHLIGHT_START
-from desktop_chat.tools.registry import ToolResult, ToolSpec
+from desktop_chat.tools.registry import ToolResult, ToolSpec, text_argument
 
 DEFAULT_LIMIT = 8
 MAX_LIMIT = 20
@@ -105,10 +105,9 @@ class ConversationSearchTool:
 
     async def run(self, arguments: dict[str, Any]) -> ToolResult:
         """A numbered list of matches: title, date and snippet."""
-        query = arguments.get("query")
-        if not isinstance(query, str) or not query.strip():
+        query = text_argument(arguments, "query")
+        if query is None:
             return ToolResult("Pass the words to search for as a non-empty string in 'query'.", True)
-        query = query.strip()
         if len(query) > MAX_QUERY:
             return ToolResult(
                 f"The query is too long ({len(query)} characters; the limit is {MAX_QUERY}).", True

@@ -45,6 +45,12 @@ class ToolResult:
     is_error: bool = False
 
 
+def text_argument(arguments: dict[str, Any], name: str) -> str | None:
+    """The string argument `name` without surrounding white space; None when missing, not text or blank."""
+    value = arguments.get(name)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
 class Tool(Protocol):
     """Anything the registry can run."""
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import desktop_chat
-from desktop_chat.tools.registry import ToolResult, ToolSpec
+from desktop_chat.tools.registry import ToolResult, ToolSpec, text_argument
 
 if TYPE_CHECKING:
     import httpx2
@@ -335,10 +335,9 @@ class WebFetchTool:
 
     async def run(self, arguments: dict[str, Any]) -> ToolResult:
         """Fetch `url`; a refused URL, HTTP error, wrong type, size or timeout is an error result."""
-        url = arguments.get("url")
-        if not isinstance(url, str) or not url.strip():
+        url = text_argument(arguments, "url")
+        if url is None:
             return ToolResult("Pass the address to fetch as a string in 'url'.", True)
-        url = url.strip()
         problem = check_url(url)
         if problem is not None:
             return ToolResult(problem, True)

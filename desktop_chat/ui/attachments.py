@@ -6,20 +6,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from desktop_chat.services.conversations import ConversationService
+from desktop_chat.ui.common.window_part import WindowPart
 from desktop_chat.ui.composer import Composer
 
 
-class FileAttacher(QObject):
+class FileAttacher(WindowPart):
     """Attaches files to the conversation `current` names, opening a new one (`open_new`) if none is.
 
     What was attached, or why not, comes out of `note`.
     """
-
-    note = Signal(str)
 
     def __init__(
         self,
@@ -30,11 +29,9 @@ class FileAttacher(QObject):
         current: Callable[[], int | None],
         open_new: Callable[[Callable[[int], object]], None],
     ) -> None:
-        super().__init__(window)
+        super().__init__(window, current=current)
         self._conversations = conversations
         self._composer = composer
-        self._window = window
-        self._current = current
         self._open_new = open_new
         composer.files_dropped.connect(self.attach)
 

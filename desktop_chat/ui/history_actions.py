@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
 from desktop_chat.services.history_jobs import HistoryJobs, JobEnded, JobProgress
+from desktop_chat.ui.common.window_part import WindowPart
 
 EXPORT_FORMATS = {  # the file dialog's name filter -> export format
     "JSON, one complete file (*.json)": "json",
@@ -20,14 +21,12 @@ EXPORT_FORMATS = {  # the file dialog's name filter -> export format
 }
 
 
-class HistoryActions(QObject):
+class HistoryActions(WindowPart):
     """Export, import, back up and copy-as-Markdown for a window: the actions, dialogs and progress.
 
     `current` tells the open conversation, `copy` puts text on the clipboard (and says so). Short
     messages for the status bar come out of `note`, among them what a finished job said.
     """
-
-    note = Signal(str)
 
     def __init__(
         self,
@@ -37,10 +36,8 @@ class HistoryActions(QObject):
         current: Callable[[], int | None],
         copy: Callable[[str], None],
     ) -> None:
-        super().__init__(window)
+        super().__init__(window, current=current)
         self._history = history
-        self._window = window
-        self._current = current
         self._copy = copy
         self.last_result = ""  # what the last export, import or backup said
         self.export_one = QAction("Export this conversation…", self)

@@ -106,6 +106,17 @@ def send(window: MainWindow, text: str) -> int:
     return conversation
 
 
+async def shoot_running(
+    window: MainWindow, services: AppServices, text: str, seconds: float, path: Path
+) -> None:
+    """Send `text`, save a screenshot to `path` `seconds` later, then stop the answer."""
+    conversation = send(window, text)
+    await asyncio.sleep(seconds)
+    window.grab().save(str(path))
+    services.chat.stop(conversation)
+    await services.chat.wait(conversation)
+
+
 async def close(window: MainWindow, services: AppServices, server: LLMServer) -> None:
     """Close the window, the services and the test server."""
     window.close()

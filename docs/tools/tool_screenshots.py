@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from docs.tools.demo_window import chat_services, chat_window, close, send, shots_command
+from docs.tools.demo_window import chat_services, chat_window, close, send, shoot_running, shots_command
 from tests.helpers.llm_server import text_script, tool_round
 from tests.helpers.services import MCP_TEST_SERVER
 
@@ -58,11 +58,13 @@ async def _shoot(out: Path, data: Path) -> None:
         ),
         text_script("Stopped."),
     )
-    second = send(window, "Wait for the nightly build, then tell me if it passed.")
-    await asyncio.sleep(2.6)
-    window.grab().save(str(out / "mcp-tool-running.png"))
-    services.chat.stop(second)
-    await services.chat.wait(second)
+    await shoot_running(
+        window,
+        services,
+        "Wait for the nightly build, then tell me if it passed.",
+        2.6,
+        out / "mcp-tool-running.png",
+    )
     await close(window, services, server)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_chat.tools.registry import ToolResult, ToolSpec
-from docs.tools.demo_window import chat_services, chat_window, close, send, shots_command
+from docs.tools.demo_window import chat_services, chat_window, close, send, shoot_running, shots_command
 from tests.helpers.llm_server import chunk, text_script, tool_call, usage
 
 ANSWER = """It is **14:05** in Paris (CET, UTC+1). Here is how to get the same answer in Python, and the \
@@ -92,11 +92,9 @@ async def _shoot(out: Path, data: Path, *, dark: bool) -> None:
 
     window.new_conversation()
     server.enqueue(_tool_round(STREAMING, "call_2", "web_search", '{"query": "Qt 6.11 release notes"}'))
-    second = send(window, "What's new in Qt 6.11? Keep it short.")
-    await asyncio.sleep(2.4)
-    window.grab().save(str(out / "stream-running-tool.png"))
-    services.chat.stop(second)
-    await services.chat.wait(second)
+    await shoot_running(
+        window, services, "What's new in Qt 6.11? Keep it short.", 2.4, out / "stream-running-tool.png"
+    )
     await close(window, services, server)
 
 

@@ -6,15 +6,13 @@ import re
 import shutil
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from desktop_chat.storage import SCHEMA_VERSION
-from tests.helpers.proc import app_env, run_app
+from tests.helpers.proc import app_env, run_app, start_app
 
 pytestmark = pytest.mark.e2e
 
@@ -56,14 +54,7 @@ def test_data_dir_holds_the_one_database(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_termination_signal_quits_cleanly(tmp_path: Path, signum: int) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "desktop_chat", "--data-dir", str(tmp_path), "--debug"],
-        env=app_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
+    proc = start_app(["--data-dir", str(tmp_path), "--debug"])
     assert proc.stderr is not None
     seen: list[str] = []
     deadline = time.monotonic() + 30

@@ -18,6 +18,7 @@ from desktop_chat.cli_commands import COMMAND_NAMES, COMMANDS, is_cli_command
 from desktop_chat.domain import ResponsePatch, ResponseStatus
 from desktop_chat.storage import SCHEMA_VERSION, open_store
 from desktop_chat.storage.db import DB_FILENAME
+from tests.helpers.db_files import titles
 from tests.helpers.proc import app_env, run_app
 
 pytestmark = pytest.mark.e2e
@@ -58,14 +59,6 @@ def _fill(data: Path) -> dict[str, int]:
     repo.add_message(garden.id, "When should I plant tomatoes?")
     store.close()
     return ids
-
-
-def _titles(db: Path) -> list[str]:
-    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        return [r[0] for r in conn.execute("SELECT title FROM conversation ORDER BY id")]
-    finally:
-        conn.close()
 
 
 def test_the_gui_needs_a_display_but_commands_do_not(tmp_path: Path) -> None:
@@ -188,7 +181,7 @@ def test_backup_and_restore_round_trip(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "Copying pages" in proc.stderr, "--progress shows progress even when stderr is a pipe"
     assert f"Backed up {db} to {backup}" in proc.stderr
-    assert _titles(backup) == ["Bread recipes", "Rust lifetimes", "Garden"]
+    assert titles(backup) == ["Bread recipes", "Rust lifetimes", "Garden"]
     quiet = cli("backup", tmp_path / "quiet.sqlite3", "--data-dir", data)
     assert "Copying pages" not in quiet.stderr, "no progress on a pipe unless asked"
     assert "Backed up" in quiet.stderr, "the summary line is always there"
@@ -196,15 +189,15 @@ def test_backup_and_restore_round_trip(tmp_path: Path) -> None:
     store = open_store(db)
     store.repo.delete_conversation(store.repo.list_conversations().items[0].id)
     store.close()
-    assert len(_titles(db)) == 2
+    assert len(titles(db)) == 2
     backup_sha = hashlib.sha256(backup.read_bytes()).hexdigest()
     proc = cli("restore", backup, "--data-dir", data)
     assert proc.returncode == 0, proc.stderr
     kept = [p for p in data.iterdir() if ".before-restore-" in p.name]
     assert len(kept) == 1
     assert f"The previous database is kept at {kept[0]}" in proc.stdout
-    assert len(_titles(kept[0])) == 2
-    assert _titles(db) == ["Bread recipes", "Rust lifetimes", "Garden"]
+    assert len(titles(kept[0])) == 2
+    assert titles(db) == ["Bread recipes", "Rust lifetimes", "Garden"]
     assert hashlib.sha256(backup.read_bytes()).hexdigest() == backup_sha
     assert cli("search", "tomatoes", "--data-dir", data).returncode == 0
 
@@ -337,7 +330,7 @@ def test_export_json_md_html_and_import_round_trip(tmp_path: Path) -> None:
     proc = cli("import", out / "all.json", "--data-dir", fresh)
     assert proc.returncode == 0, proc.stderr
     assert "Imported 3 conversation(s)" in proc.stderr
-    assert sorted(_titles(fresh / DB_FILENAME)) == ["Bread recipes", "Garden", "Rust lifetimes"]
+    assert sorted(titles(fresh / DB_FILENAME)) == ["Bread recipes", "Garden", "Rust lifetimes"]
     again = cli("import", out / "all.json", "--data-dir", fresh)
     assert again.returncode == 0, again.stderr
     assert "Imported 0 conversation(s)" in again.stderr
@@ -369,4 +362,4 @@ def test_the_app_makes_a_daily_backup_that_restore_takes(tmp_path: Path) -> None
     assert len(list((data / "backups").iterdir())) == 1
     restored = cli("restore", backups[0], "--data-dir", data)
     assert restored.returncode == 0, restored.stderr
-    assert _titles(data / DB_FILENAME) == ["Bread recipes", "Rust lifetimes", "Garden"]
+    assert titles(data / DB_FILENAME) == ["Bread recipes", "Rust lifetimes", "Garden"]

@@ -20,7 +20,7 @@ import pytest
 from desktop_chat.storage import open_store
 from desktop_chat.storage.db import DB_FILENAME
 from desktop_chat.storage.repo import INTERRUPTED_ERROR
-from tests.helpers.proc import app_env, run_app
+from tests.helpers.proc import run_app, start
 from tests.helpers.stream_forever import DELTAS_PER_FLUSH, committed_reasoning, committed_text
 
 pytestmark = pytest.mark.e2e
@@ -41,13 +41,9 @@ def _stream_and_kill(db: Path, *, interval: float, ready_flushes: int, delay: fl
 
     Returns (response_id, message_id, flushes known committed before the kill).
     """
-    proc = subprocess.Popen(
+    proc = start(
         [sys.executable, str(HELPER), str(db), "--interval", str(interval), "--print-every", "0.02"],
-        env=app_env(),
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
     )
     assert proc.stdout is not None
     reports: list[dict[str, int]] = []

@@ -11,7 +11,6 @@ import re
 import shutil
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.helpers.llm_server import LLMServer, fast, text_script
-from tests.helpers.proc import app_env
+from tests.helpers.proc import app_env, start_app
 
 pytestmark = pytest.mark.e2e
 
@@ -33,14 +32,7 @@ class App:
 
     def __init__(self, display: str, args: list[str]) -> None:
         self.display = display
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "desktop_chat", *args],
-            env=app_env(DISPLAY=display, QT_QPA_PLATFORM="xcb"),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        self.proc = start_app(args, env=app_env(DISPLAY=display, QT_QPA_PLATFORM="xcb"))
         self.lines: list[str] = []
         self.database: Path | None = None
         self._started = threading.Event()

@@ -13,7 +13,6 @@ import json
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 import uuid
 from datetime import UTC, datetime
@@ -31,7 +30,7 @@ from tests.helpers.llm_server import (
     tool_call,
     usage,
 )
-from tests.helpers.proc import app_env, run_app
+from tests.helpers.proc import app_env, run_app, start_app
 
 pytestmark = pytest.mark.e2e
 
@@ -343,13 +342,8 @@ def test_base_url_without_model_takes_the_first_listed_model(llm_server: LLMServ
     llm_server.models = ["alpha-1b", "beta-7b"]
     # Listing the models waits for the HTTP stack's import (0.4 s here, seconds on a busy machine):
     # quit once the choice is saved, not after a fixed time.
-    app = subprocess.Popen(
-        [sys.executable, "-m", "desktop_chat", "--base-url", llm_server.url, "--data-dir", str(data)],
-        env=_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    app = start_app(
+        ["--base-url", llm_server.url, "--data-dir", str(data)], env=_env(), stdout=subprocess.PIPE
     )
     try:
         deadline = time.monotonic() + 60

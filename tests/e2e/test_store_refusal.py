@@ -6,16 +6,15 @@ import hashlib
 import shutil
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from desktop_chat.storage import SCHEMA_VERSION, open_store
+from desktop_chat.storage import SCHEMA_VERSION
 from desktop_chat.storage.db import DB_FILENAME, header_user_version
-from tests.helpers.proc import app_env, run_app
+from tests.helpers.db_files import current_database, set_user_version
+from tests.helpers.proc import app_env, run_app, start_app
 
 pytestmark = pytest.mark.e2e
 
@@ -30,30 +29,17 @@ def _snapshot(directory: Path) -> dict[str, str]:
     }
 
 
-def _current_database(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    store = open_store(path)
-    conv = store.repo.create_conversation("written by this version")
-    store.repo.add_message(conv.id, "my precious history")
-    store.close()
-
-
 def _newer_in_header(data: Path) -> None:
     path = data / DB_FILENAME
-    _current_database(path)
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        conn.execute(f"PRAGMA user_version = {NEWER}")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        conn.close()
+    current_database(path)
+    set_user_version(path, NEWER)
     assert header_user_version(path) == NEWER
 
 
 def _newer_in_wal_only(data: Path) -> None:
     """What a newer desktop_chat leaves when it crashes before a checkpoint: its version only in -wal."""
     live = data.parent / "live" / DB_FILENAME
-    _current_database(live)
+    current_database(live)
     writer = sqlite3.connect(live, isolation_level=None)
     data.mkdir(parents=True)
     try:
@@ -131,14 +117,7 @@ def test_signal_closes_the_dialog_on_a_real_display(tmp_path: Path, xvfb_display
     data = tmp_path / "data"
     _newer_in_header(data)
     before = _snapshot(data)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "desktop_chat", "--data-dir", str(data)],
-        env=_xcb_env(xvfb_display),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
+    proc = start_app(["--data-dir", str(data)], env=_xcb_env(xvfb_display))
     try:
         assert proc.stderr is not None
         seen: list[str] = []

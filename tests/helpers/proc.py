@@ -32,3 +32,25 @@ def run_app(
         stdin=subprocess.DEVNULL,
         check=False,
     )
+
+
+def start(
+    argv: Sequence[str], *, env: dict[str, str] | None = None, stdout: int = subprocess.DEVNULL
+) -> subprocess.Popen[str]:
+    """ARGV started in the background, offscreen unless `env` says otherwise: stderr (and stdout when
+    asked: `subprocess.PIPE`) read as text, stdin closed."""
+    return subprocess.Popen(
+        list(argv),
+        env=env or app_env(),
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def start_app(
+    args: Sequence[str], *, env: dict[str, str] | None = None, stdout: int = subprocess.DEVNULL
+) -> subprocess.Popen[str]:
+    """`python -m desktop_chat ARGS` started in the background (as `start`)."""
+    return start([PYTHON, "-m", "desktop_chat", *args], env=env, stdout=stdout)

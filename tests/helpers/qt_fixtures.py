@@ -25,8 +25,9 @@ from desktop_chat.storage import Store
 from desktop_chat.ui.common.gc_guard import GuiThreadCollector
 from desktop_chat.ui.main_window import MainWindow
 from tests.helpers import loop as test_loop
+from tests.helpers.llm_server import LLMServer
 from tests.helpers.secret_service import SecretService
-from tests.helpers.services import make_services
+from tests.helpers.services import make_services, use_server
 
 W = TypeVar("W", bound=QWidget)
 
@@ -151,6 +152,13 @@ def main_window(services: AppServices, shown: Show) -> MakeMainWindow:
         return shown(MainWindow(services, review=review), size=size, active=active)
 
     return make
+
+
+@pytest.fixture
+def on_test_server(services: AppServices, llm_server: LLMServer) -> None:
+    """New conversations of `services` go to `llm_server` (model test-model), set before the test runs;
+    for a module: `pytestmark = pytest.mark.usefixtures("on_test_server")`."""
+    use_server(services, llm_server)
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,13 @@
-"""Helpers for the settings and welcome tests: answering message boxes, and looking for a key in every
-file a test's app could have written."""
+"""Helpers for the settings and welcome tests: typing over a field, answering message boxes, and looking
+for a key in every file a test's app could have written."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QPlainTextEdit, QWidget
 
 
 def files_containing(root: Path, secret: str) -> list[Path]:
@@ -14,6 +16,14 @@ def files_containing(root: Path, secret: str) -> list[Path]:
     return [
         path for path in root.rglob("*") if path.is_file() and any(n in path.read_bytes() for n in needles)
     ]
+
+
+def retype(qtbot: Any, field: QLineEdit | QPlainTextEdit, text: str) -> None:
+    """Replace what `field` holds by typing `text`, as a person does: select all, delete, type."""
+    field.setFocus()
+    field.selectAll()
+    qtbot.keyClick(field, Qt.Key.Key_Delete)
+    qtbot.keyClicks(field, text)
 
 
 def message_box(parent: QWidget, name: str) -> QMessageBox:

@@ -23,6 +23,8 @@ from tests.helpers.llm_server import LLMServer, RecordedRequest, Script, chunk, 
 from tests.helpers.loop import run
 from tests.helpers.services import use_server
 
+pytestmark = pytest.mark.usefixtures("on_test_server")
+
 MODEL = "test-model"
 _NOT_FOR_PEOPLE = re.compile(
     r"Traceback|File \"|\bhttpx|\bhttpcore|\bopenai\.|\bdesktop_chat\.|<class|"
@@ -82,7 +84,6 @@ def text_then(*steps: dict[str, Any], text: tuple[str, ...] = ("Partial", " answ
 def test_auth_errors_say_the_key_is_the_problem(
     aloop, services: AppServices, llm_server: LLMServer, status: int, words: list[str]
 ) -> None:
-    use_server(services, llm_server)
     provider_says = {401: "Incorrect API key provided", 403: "Key not allowed to use this model"}[status]
     llm_server.default_script = [http_error(status, provider_says)]
     response = send(aloop, services)
@@ -94,7 +95,6 @@ def test_auth_errors_say_the_key_is_the_problem(
 def test_unknown_model_names_the_model_and_the_base_url(
     aloop, services: AppServices, llm_server: LLMServer
 ) -> None:
-    use_server(services, llm_server)
     llm_server.default_script = [http_error(404, "The model `test-model` does not exist")]
     response = send(aloop, services)
     assert_failed(response, mentions=["“test-model”", llm_server.url, "not found", "HTTP 404"])
@@ -104,7 +104,6 @@ def test_unknown_model_names_the_model_and_the_base_url(
 def test_rate_limit_honours_retry_after_then_answers(
     aloop, services: AppServices, llm_server: LLMServer
 ) -> None:
-    use_server(services, llm_server)
     llm_server.enqueue(
         [http_error(429, "Rate limit reached for requests", retry_after=1)],
         text_script("After the wait."),
@@ -140,7 +139,6 @@ def test_rate_limit_honours_retry_after_then_answers(
 def test_rate_limit_that_never_ends_fails_after_the_set_number_of_tries(
     aloop, services: AppServices, llm_server: LLMServer
 ) -> None:
-    use_server(services, llm_server)
     attempts = services.settings.get(RETRY_ATTEMPTS)
     assert attempts == 3
     llm_server.default_script = [http_error(429, "Too many requests", retry_after=0)]
@@ -152,7 +150,6 @@ def test_rate_limit_that_never_ends_fails_after_the_set_number_of_tries(
 def test_rate_limit_with_a_long_retry_after_fails_at_once_saying_when_to_try_again(
     aloop, services: AppServices, llm_server: LLMServer
 ) -> None:
-    use_server(services, llm_server)
     llm_server.default_script = [http_error(429, "Daily quota exceeded", retry_after=3600)]
     started = time.monotonic()
     response = send(aloop, services)
@@ -164,7 +161,6 @@ def test_rate_limit_with_a_long_retry_after_fails_at_once_saying_when_to_try_aga
 
 
 def test_server_error_500_is_not_retried(aloop, services: AppServices, llm_server: LLMServer) -> None:
-    use_server(services, llm_server)
     llm_server.default_script = [http_error(500, "Internal failure")]
     response = send(aloop, services)
     assert_failed(response, mentions=["failed to answer", "HTTP 500", "Internal failure"])
@@ -172,7 +168,6 @@ def test_server_error_500_is_not_retried(aloop, services: AppServices, llm_serve
 
 
 def test_overloaded_503_is_retried_and_answers(aloop, services: AppServices, llm_server: LLMServer) -> None:
-    use_server(services, llm_server)
     llm_server.enqueue([http_error(503, "Overloaded", retry_after=0)], text_script("Second time lucky."))
     response = send(aloop, services)
     assert response.status is ResponseStatus.DONE
@@ -184,7 +179,6 @@ def test_overloaded_503_is_retried_and_answers(aloop, services: AppServices, llm
 def test_context_length_error_says_the_conversation_is_too_long(
     aloop, services: AppServices, llm_server: LLMServer
 ) -> None:
-    use_server(services, llm_server)
     llm_server.default_script = [
         http_error(
             400,
@@ -200,7 +194,6 @@ def test_context_length_error_says_the_conversation_is_too_long(
 def test_a_server_refusing_stream_options_is_asked_again_without_them(
     aloop, services: AppServices, llm_server: LLMServer
 ) -> None:
-    use_server(services, llm_server)
     llm_server.enqueue(
         [http_error(400, "Unrecognized request argument supplied: stream_options")],
         text_script("Fine without usage.", usage=False),
@@ -251,7 +244,6 @@ def test_read_timeout_gives_up_and_keeps_the_text(
     aloop, services: AppServices, llm_server: LLMServer, script: Script, partial: str
 ) -> None:
     services.settings.set(READ_TIMEOUT, 0.5)
-    use_server(services, llm_server)
     llm_server.default_script = script
     started = time.monotonic()
     response = send(aloop, services)
@@ -267,7 +259,6 @@ def test_read_timeout_gives_up_and_keeps_the_text(
 def test_a_server_that_drops_the_connection_before_answering(
     aloop, services: AppServices, llm_server: LLMServer, how: str
 ) -> None:
-    use_server(services, llm_server)
     llm_server.default_script = [{"cut": how}]
     response = send(aloop, services)
     host = llm_server.origin.removeprefix("http://")
@@ -281,7 +272,6 @@ def test_a_server_that_drops_the_connection_before_answering(
 def test_a_whole_json_completion_instead_of_a_stream_is_the_answer(
     aloop, services: AppServices, llm_server: LLMServer
 ) -> None:
-    use_server(services, llm_server)
     completion = {
         "id": "chatcmpl-json",
         "object": "chat.completion",
@@ -306,7 +296,6 @@ def test_a_whole_json_completion_instead_of_a_stream_is_the_answer(
 
 
 def test_an_error_object_on_a_200_is_an_error(aloop, services: AppServices, llm_server: LLMServer) -> None:
-    use_server(services, llm_server)
     body = {"error": {"message": "The model is still loading", "type": "server_error", "code": None}}
     llm_server.default_script = [http_error(200, body=body)]
     response = send(aloop, services)
@@ -320,7 +309,6 @@ def test_an_error_object_on_a_200_is_an_error(aloop, services: AppServices, llm_
 def test_a_cut_after_some_text_keeps_the_text(
     aloop, services: AppServices, llm_server: LLMServer, how: str
 ) -> None:
-    use_server(services, llm_server)
     llm_server.default_script = text_then({"cut": how})
     response = send(aloop, services)
     assert_failed(
@@ -332,7 +320,6 @@ def test_a_cut_after_some_text_keeps_the_text(
 def test_a_malformed_line_after_some_text_keeps_the_text_and_quotes_the_line(
     aloop, services: AppServices, llm_server: LLMServer
 ) -> None:
-    use_server(services, llm_server)
     llm_server.default_script = text_then(
         {"raw": "data: {not json at all\n\n"}, {"chunk": chunk(content=" never seen")}, {"done": True}
     )
@@ -345,7 +332,6 @@ def test_a_malformed_line_after_some_text_keeps_the_text_and_quotes_the_line(
 def test_an_error_event_mid_stream_keeps_the_text_and_shows_the_provider_message(
     aloop, services: AppServices, llm_server: LLMServer
 ) -> None:
-    use_server(services, llm_server)
     llm_server.default_script = text_then(
         {
             "raw": "event: error\n"
@@ -373,7 +359,6 @@ def test_the_session_key_is_sent_as_a_bearer_token(
 
 
 def test_without_a_key_the_token_is_none(aloop, services: AppServices, llm_server: LLMServer) -> None:
-    use_server(services, llm_server)
     llm_server.default_script = text_script("Open server.")
     assert send(aloop, services).text == "Open server."
     assert chats(llm_server)[-1].headers["authorization"] == "Bearer none"
@@ -390,7 +375,6 @@ def test_a_refused_key_is_not_in_the_message(aloop, services: AppServices, llm_s
 
 
 def test_a_garbage_retry_after_header_is_ignored(aloop, services: AppServices, llm_server: LLMServer) -> None:
-    use_server(services, llm_server)
     llm_server.default_script = [http_error(500, "Internal failure", headers={"Retry-After": "soon, maybe"})]
     response = send(aloop, services)
     assert_failed(response, mentions=["failed to answer", "HTTP 500", "Internal failure"])

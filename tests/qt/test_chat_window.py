@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 
 from desktop_chat.domain import ResponseStatus
@@ -10,7 +11,6 @@ from desktop_chat.ui.empty_state import NO_PROVIDER_HINT
 from desktop_chat.ui.transcript.model import STATUS_ROLE, TEXT_ROLE
 from tests.helpers.llm_server import LLMServer, fast, text_script
 from tests.helpers.loop import run, soon, until
-from tests.helpers.services import use_server
 
 
 def test_without_a_provider_sending_is_disabled_with_a_hint(main_window) -> None:
@@ -21,10 +21,10 @@ def test_without_a_provider_sending_is_disabled_with_a_hint(main_window) -> None
     assert not w.model_picker.isVisible()
 
 
+@pytest.mark.usefixtures("on_test_server")
 def test_enter_sends_shift_enter_adds_a_line_and_the_answer_streams_in(
     aloop, qtbot, main_window, services: AppServices, llm_server: LLMServer
 ) -> None:
-    use_server(services, llm_server)
     llm_server.enqueue(text_script("Two lines,\nas asked.", pieces=4))
     w = main_window()
     assert w.model_picker.isVisible()
@@ -50,10 +50,10 @@ def test_enter_sends_shift_enter_adds_a_line_and_the_answer_streams_in(
     assert llm_server.requests[0].body["messages"][-1]["content"] == "first line\nsecond line"
 
 
+@pytest.mark.usefixtures("on_test_server")
 def test_escape_stops_the_answer_and_the_view_shows_it_stopped(
     aloop, qtbot, main_window, services: AppServices, llm_server: LLMServer
 ) -> None:
-    use_server(services, llm_server)
     llm_server.enqueue([fast(3000, rate=300)])
     w = main_window()
     qtbot.keyClicks(w.composer, "count")
@@ -76,12 +76,12 @@ def test_escape_stops_the_answer_and_the_view_shows_it_stopped(
     assert "stopped" in model.data(model.index(1))
 
 
+@pytest.mark.usefixtures("on_test_server")
 def test_ctrl_shift_c_copies_the_last_answer_and_ctrl_w_closes_the_conversation(
     aloop, qtbot, main_window, services: AppServices, llm_server: LLMServer
 ) -> None:
     from PySide6.QtGui import QGuiApplication
 
-    use_server(services, llm_server)
     llm_server.enqueue(text_script("The **answer**, in Markdown.", pieces=3))
     w = main_window()
     QGuiApplication.clipboard().setText("before")

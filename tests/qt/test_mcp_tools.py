@@ -28,11 +28,14 @@ ROOT = Path(__file__).resolve().parents[2]
 TIME_SERVER = {"command": sys.executable, "args": ["-m", "mcp_server_time", "--local-timezone", "UTC"]}
 
 
-def _serve(services: AppServices, llm_server: LLMServer, *, approval: str = "all", **servers: Any) -> None:
-    """Point the services at the test server, with these MCP servers and this approval mode."""
+def _serve(
+    services: AppServices, llm_server: LLMServer, *, approval: str = "all", **servers: Any
+) -> AppServices:
+    """Point the services at the test server, with these MCP servers and this approval mode; returns them."""
     use_server(services, llm_server)
     services.settings.set(MCP_SERVERS, servers)
     services.chat.approval_mode = approval
+    return services
 
 
 def _answer(services: AppServices, conversation_id: int) -> Any:
@@ -58,8 +61,7 @@ def _alive(pid: int) -> bool:
 def test_a_model_calls_a_test_server_and_mcp_server_time_and_the_database_keeps_each_call(
     aloop, mcp_services: AppServices, llm_server: LLMServer
 ) -> None:
-    services = mcp_services
-    _serve(services, llm_server, testtools=MCP_TEST_SERVER, time=TIME_SERVER)
+    services = _serve(mcp_services, llm_server, testtools=MCP_TEST_SERVER, time=TIME_SERVER)
     add, now = tool_api_name("testtools", "add"), tool_api_name("time", "get_current_time")
     llm_server.enqueue(
         tool_round(("c1", add, {"a": 2, "b": 40}), ("c2", now, {"timezone": "Asia/Tokyo"})),
@@ -95,8 +97,7 @@ def test_a_model_calls_a_test_server_and_mcp_server_time_and_the_database_keeps_
 def test_a_hanging_tool_is_cut_off_at_its_timeout_and_marked_failed(
     aloop, mcp_services: AppServices, llm_server: LLMServer
 ) -> None:
-    services = mcp_services
-    _serve(services, llm_server, testtools={**MCP_TEST_SERVER, "timeout": 1.5})
+    services = _serve(mcp_services, llm_server, testtools={**MCP_TEST_SERVER, "timeout": 1.5})
     llm_server.enqueue(
         tool_round(("c1", tool_api_name("testtools", "hang"), {"seconds": 600})), text_script("It hung.")
     )
@@ -114,8 +115,7 @@ def test_a_hanging_tool_is_cut_off_at_its_timeout_and_marked_failed(
 def test_a_server_that_crashes_mid_call_fails_the_call_with_its_stderr_and_comes_back(
     aloop, mcp_services: AppServices, llm_server: LLMServer
 ) -> None:
-    services = mcp_services
-    _serve(services, llm_server, testtools=MCP_TEST_SERVER)
+    services = _serve(mcp_services, llm_server, testtools=MCP_TEST_SERVER)
     crash, echo = tool_api_name("testtools", "crash"), tool_api_name("testtools", "echo")
     llm_server.enqueue(
         tool_round(("c1", crash, {"message": "disk on fire"})),
@@ -183,8 +183,7 @@ def _cmdline(pid: int) -> str:
 def test_approval_denial_and_allow_for_this_conversation(
     aloop, mcp_services: AppServices, llm_server: LLMServer
 ) -> None:
-    services = mcp_services
-    _serve(services, llm_server, testtools=MCP_TEST_SERVER, approval="ask")
+    services = _serve(mcp_services, llm_server, testtools=MCP_TEST_SERVER, approval="ask")
     echo = tool_api_name("testtools", "echo")
     llm_server.enqueue(
         tool_round(("c1", echo, {"text": "first"})),
@@ -229,8 +228,7 @@ def test_approval_denial_and_allow_for_this_conversation(
 def test_cancelling_a_running_tool_tells_the_model_and_the_answer_goes_on(
     aloop, mcp_services: AppServices, llm_server: LLMServer
 ) -> None:
-    services = mcp_services
-    _serve(services, llm_server, testtools=MCP_TEST_SERVER, approval="ask")
+    services = _serve(mcp_services, llm_server, testtools=MCP_TEST_SERVER, approval="ask")
     hang = tool_api_name("testtools", "hang")
     llm_server.enqueue(tool_round(("c1", hang, {"seconds": 600})), text_script("You stopped it."))
     conv = new_conversation(services)
@@ -311,8 +309,7 @@ def test_the_mcp_servers_block_of_another_clients_config_is_imported(
 def test_a_large_result_is_truncated_for_the_model_and_kept_whole_in_the_database(
     aloop, mcp_services: AppServices, llm_server: LLMServer
 ) -> None:
-    services = mcp_services
-    _serve(services, llm_server, testtools=MCP_TEST_SERVER)
+    services = _serve(mcp_services, llm_server, testtools=MCP_TEST_SERVER)
     llm_server.enqueue(
         tool_round(("c1", tool_api_name("testtools", "big"), {"chars": 150_000})), text_script("ok")
     )
@@ -351,9 +348,8 @@ def test_a_streamable_http_server_is_called_through_the_chat_service(
                     break
             assert time.monotonic() < deadline, "the HTTP MCP server did not start"
             time.sleep(0.05)
-        services = mcp_services
-        _serve(
-            services,
+        services = _serve(
+            mcp_services,
             llm_server,
             web={"url": f"http://127.0.0.1:{port}/mcp", "headers": {"X-Client": "desktop_chat"}},
         )

@@ -20,6 +20,7 @@ from tests.helpers.history import new_conversation, stored
 from tests.helpers.llm_server import LLMServer
 from tests.helpers.loop import run
 from tests.helpers.services import use_server
+from tests.helpers.settings_ui import retype
 
 if TYPE_CHECKING:
     from tests.helpers.qt_fixtures import Show
@@ -27,13 +28,6 @@ if TYPE_CHECKING:
 
 def _dialog(shown: Show, services: AppServices, conversation_id: int) -> ConversationSettingsDialog:
     return shown(ConversationSettingsDialog(services.conversations, services.settings, conversation_id))
-
-
-def _type(qtbot, edit, text: str) -> None:
-    edit.setFocus()
-    edit.selectAll()
-    qtbot.keyClick(edit, Qt.Key.Key_Delete)
-    qtbot.keyClicks(edit, text)
 
 
 def _save(qtbot, dialog: ConversationSettingsDialog) -> None:
@@ -76,8 +70,8 @@ def test_temperature_and_max_tokens_reach_the_request_and_blank_ones_are_left_ou
     dialog = _dialog(shown, services, conversation.id)
     assert dialog.objectName() == "conversationSettings"
     assert dialog.temperature_edit.placeholderText() == "Provider default"
-    _type(qtbot, dialog.temperature_edit, "0.3")
-    _type(qtbot, dialog.max_tokens_edit, "256")
+    retype(qtbot, dialog.temperature_edit, "0.3")
+    retype(qtbot, dialog.max_tokens_edit, "256")
     _save(qtbot, dialog)
     stored(services)
     assert services.conversations.get(conversation.id).params == {"temperature": 0.3, "max_tokens": 256}
@@ -88,7 +82,7 @@ def test_temperature_and_max_tokens_reach_the_request_and_blank_ones_are_left_ou
 
     dialog = _dialog(shown, services, conversation.id)
     assert (dialog.temperature_edit.text(), dialog.max_tokens_edit.text()) == ("0.3", "256")
-    _type(qtbot, dialog.temperature_edit, "")
+    retype(qtbot, dialog.temperature_edit, "")
     _save(qtbot, dialog)
     stored(services)
     _send(aloop, services, conversation.id, "second")
@@ -97,7 +91,7 @@ def test_temperature_and_max_tokens_reach_the_request_and_blank_ones_are_left_ou
     assert body["max_tokens"] == 256
 
     dialog = _dialog(shown, services, conversation.id)
-    _type(qtbot, dialog.max_tokens_edit, "")
+    retype(qtbot, dialog.max_tokens_edit, "")
     _save(qtbot, dialog)
     stored(services)
     assert services.conversations.get(conversation.id).params == {}
@@ -110,7 +104,7 @@ def test_temperature_and_max_tokens_reach_the_request_and_blank_ones_are_left_ou
 def test_an_invalid_value_keeps_the_dialog_open_and_says_why(qtbot, shown, services: AppServices) -> None:
     conversation = new_conversation(services, "Bad")
     dialog = _dialog(shown, services, conversation.id)
-    _type(qtbot, dialog.temperature_edit, "9")
+    retype(qtbot, dialog.temperature_edit, "9")
     save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
     assert save is not None
     assert not save.isEnabled()
@@ -136,7 +130,7 @@ def test_the_system_prompt_of_a_conversation_overrides_the_default(
     dialog.default_check.setFocus()
     qtbot.keyClick(dialog.default_check, Qt.Key.Key_Space)
     assert not dialog.prompt_edit.isReadOnly()
-    _type(qtbot, dialog.prompt_edit, "Talk like a pirate.")
+    retype(qtbot, dialog.prompt_edit, "Talk like a pirate.")
     _save(qtbot, dialog)
     stored(services)
     assert services.conversations.get(conversation.id).system_prompt == "Talk like a pirate."

@@ -4,7 +4,9 @@ cancelled with their widget, replaced under a key."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
+import pytest
 import shiboken6
 from PySide6.QtWidgets import QWidget
 
@@ -12,10 +14,15 @@ from desktop_chat.ui.common.widget_tasks import Jobs
 from tests.helpers.loop import run, until
 
 
-def test_a_job_started_outside_the_loop_runs_when_the_loop_runs(aloop, qtbot) -> None:
+@pytest.fixture
+def jobs(qtbot) -> Iterator[Jobs]:
+    """The jobs of a widget that lives until the test ends."""
     owner = QWidget()
     qtbot.addWidget(owner)
-    jobs = Jobs(owner)
+    yield Jobs(owner)  # noqa: PT022 (yield, not return: this frame keeps the owner alive)
+
+
+def test_a_job_started_outside_the_loop_runs_when_the_loop_runs(aloop, jobs: Jobs) -> None:
     results: list[int] = []
 
     async def answer() -> int:
@@ -30,10 +37,7 @@ def test_a_job_started_outside_the_loop_runs_when_the_loop_runs(aloop, qtbot) ->
     assert jobs.pending() == 0
 
 
-def test_a_key_replaces_the_job_still_running_under_it(aloop, qtbot) -> None:
-    owner = QWidget()
-    qtbot.addWidget(owner)
-    jobs = Jobs(owner)
+def test_a_key_replaces_the_job_still_running_under_it(aloop, jobs: Jobs) -> None:
     results: list[str] = []
     release = asyncio.Event()
 
@@ -53,10 +57,7 @@ def test_a_key_replaces_the_job_still_running_under_it(aloop, qtbot) -> None:
     assert results == ["quick"]
 
 
-def test_failures_go_to_the_failed_callback(aloop, qtbot) -> None:
-    owner = QWidget()
-    qtbot.addWidget(owner)
-    jobs = Jobs(owner)
+def test_failures_go_to_the_failed_callback(aloop, jobs: Jobs) -> None:
     errors: list[BaseException] = []
 
     async def broken() -> None:

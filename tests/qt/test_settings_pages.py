@@ -27,6 +27,7 @@ from desktop_chat.ui.settings.general import GeneralPage
 from desktop_chat.ui.settings.page import SettingsPage
 from desktop_chat.ui.settings.providers import ProvidersPage
 from desktop_chat.ui.settings.tools import ToolsPage
+from tests.helpers.settings_ui import retype
 
 
 @pytest.fixture
@@ -45,13 +46,6 @@ def _dialog(qtbot, services: AppServices, name: str) -> SettingsDialog:
     return dialog
 
 
-def _retype(qtbot, widget, text: str) -> None:
-    widget.setFocus()
-    widget.selectAll()
-    qtbot.keyClick(widget, Qt.Key.Key_Delete)
-    qtbot.keyClicks(widget, text)
-
-
 @dataclass(frozen=True)
 class Case:
     """How to give a page something stored, edit it as a person would, and read what is stored."""
@@ -68,7 +62,7 @@ def _add_provider(services: AppServices) -> None:
 
 
 def _edit_provider(qtbot, page: ProvidersPage) -> None:
-    _retype(qtbot, page.name_edit, "Renamed")
+    retype(qtbot, page.name_edit, "Renamed")
 
 
 def _provider_name(services: AppServices) -> object:
@@ -80,7 +74,7 @@ def _add_server(services: AppServices) -> None:
 
 
 def _edit_server(qtbot, page: ToolsPage) -> None:
-    _retype(qtbot, page.command_edit, "echo two")
+    retype(qtbot, page.command_edit, "echo two")
 
 
 def _server_args(services: AppServices) -> object:
@@ -155,13 +149,13 @@ def test_a_page_that_cannot_save_says_so_and_stays_unsaved(qtbot, page_services:
     _add_provider(page_services)
     dialog = _dialog(qtbot, page_services, "providers")
     providers = dialog.providers_page
-    _retype(qtbot, providers.url_edit, "ftp://example.com")
+    retype(qtbot, providers.url_edit, "ftp://example.com")
     assert not providers.save()
     assert providers.has_unsaved_changes()
     assert not providers.ready_to_close()  # closing the dialog asks first
 
     general = dialog.general_page
-    _retype(qtbot, general.proxy_edit, "ftp://nope")
+    retype(qtbot, general.proxy_edit, "ftp://nope")
     assert not general.save()
     assert general.has_unsaved_changes()
     assert general.ready_to_close()  # its settings apply at once: nothing to ask

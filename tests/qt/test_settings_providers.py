@@ -19,26 +19,30 @@ from desktop_chat.ui.settings.dialog import SettingsDialog
 from desktop_chat.ui.settings.providers import ProvidersPage
 from tests.helpers.llm_server import LLMServer, http_error
 from tests.helpers.loop import run, until
-from tests.helpers.settings_ui import click_box_button, files_containing, message_box
+from tests.helpers.settings_ui import click_box_button, files_containing, message_box, retype
 
 if TYPE_CHECKING:
     from tests.helpers.qt_fixtures import Show
+
+
+OTHER_ENDPOINT = "Other OpenAI-compatible endpoint…"
 
 
 def _dialog(shown: Show, services: AppServices) -> SettingsDialog:
     return shown(SettingsDialog(services))
 
 
+def _new_endpoint(qtbot, page: ProvidersPage, url: str, name: str = "") -> None:
+    """A new "Other OpenAI-compatible endpoint…" on the page, its name and URL typed."""
+    _add(page, OTHER_ENDPOINT)
+    if name:
+        qtbot.keyClicks(page.name_edit, name)
+    qtbot.keyClicks(page.url_edit, url)
+
+
 def _add(page: ProvidersPage, label: str) -> None:
     action = next(a for a in page.add_menu.actions() if a.text() == label)
     action.trigger()
-
-
-def _retype(qtbot, widget, text: str) -> None:
-    widget.setFocus()
-    widget.selectAll()
-    qtbot.keyClick(widget, Qt.Key.Key_Delete)
-    qtbot.keyClicks(widget, text)
 
 
 def _saved(services: AppServices, profile_id: int) -> ProviderProfile:
@@ -150,8 +154,8 @@ def test_editing_a_provider_saves_name_url_model_and_headers(
     dialog = _dialog(shown, services)
     page = dialog.providers_page
     assert not page.save_button.isEnabled()  # nothing changed yet
-    _retype(qtbot, page.name_edit, "Workstation")
-    _retype(qtbot, page.url_edit, "192.168.1.20:8080/v1/")
+    retype(qtbot, page.name_edit, "Workstation")
+    retype(qtbot, page.url_edit, "192.168.1.20:8080/v1/")
     page.model_box.setFocus()
     page.model_line.selectAll()
     qtbot.keyClicks(page.model_line, "qwen2.5:7b")
@@ -181,9 +185,7 @@ def test_editing_a_provider_saves_name_url_model_and_headers(
 def test_a_bad_base_url_is_refused_with_a_message(qtbot, shown, no_keychain_services: AppServices) -> None:
     dialog = _dialog(shown, no_keychain_services)
     page = dialog.providers_page
-    _add(page, "Other OpenAI-compatible endpoint…")
-    qtbot.keyClicks(page.name_edit, "Mine")
-    qtbot.keyClicks(page.url_edit, "ftp://example.com")
+    _new_endpoint(qtbot, page, "ftp://example.com", "Mine")
     qtbot.keyClick(page.url_edit, Qt.Key.Key_Return)
     assert "not an http:// or https:// address" in page.form_error.text()
     assert no_keychain_services.providers.profiles() == []
@@ -198,7 +200,7 @@ def test_leaving_a_changed_provider_asks_to_save_or_discard(
     dialog = _dialog(shown, services)
     page = dialog.providers_page
     page.profile_list.setCurrentRow(page._row_of(first.id))
-    _retype(qtbot, page.name_edit, "First renamed")
+    retype(qtbot, page.name_edit, "First renamed")
 
     page.profile_list.setCurrentRow(page._row_of(second.id))
     box = message_box(page, "unsavedChangesBox")
@@ -212,7 +214,7 @@ def test_leaving_a_changed_provider_asks_to_save_or_discard(
     assert _saved(services, first.id).name == "First renamed"
     assert page.current_profile_id() == second.id
 
-    _retype(qtbot, page.name_edit, "Second renamed")
+    retype(qtbot, page.name_edit, "Second renamed")
     page.profile_list.setCurrentRow(page._row_of(first.id))
     click_box_button(message_box(page, "unsavedChangesBox"), QMessageBox.StandardButton.Discard)
     assert _saved(services, second.id).name == "Second"
@@ -232,7 +234,7 @@ def test_without_a_keychain_the_page_says_why_and_local_servers_still_work(
     _add(page, "Ollama (on this computer)")
     assert not page.key_edit.isEnabled()
     assert page.key_edit.placeholderText() == "No keychain: keys cannot be saved"
-    _retype(qtbot, page.url_edit, llm_server.url)
+    retype(qtbot, page.url_edit, llm_server.url)
     qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)
     run(aloop, until(lambda: not page.busy() and page.result_label.text().startswith("✔")))
     qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
@@ -246,9 +248,7 @@ def test_test_connection_lists_the_models_without_blocking(
     llm_server.models = ["alpha", "beta", "gamma"]
     dialog = _dialog(shown, no_keychain_services)
     page = dialog.providers_page
-    _add(page, "Other OpenAI-compatible endpoint…")
-    qtbot.keyClicks(page.name_edit, "Test server")
-    qtbot.keyClicks(page.url_edit, llm_server.url)
+    _new_endpoint(qtbot, page, llm_server.url, "Test server")
     qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)
     # The click returned at once; the request is made in the background.
     assert page.result_label.text() == "Testing the connection…"
@@ -269,8 +269,7 @@ def test_a_refused_key_is_reported_next_to_the_button(
     llm_server.enqueue([http_error(401, "Incorrect API key provided")])
     dialog = _dialog(shown, keyring_services)
     page = dialog.providers_page
-    _add(page, "Other OpenAI-compatible endpoint…")
-    qtbot.keyClicks(page.url_edit, llm_server.url)
+    _new_endpoint(qtbot, page, llm_server.url)
     key = _canary()
     qtbot.keyClicks(page.key_edit, key)
     page.model_line.setText("gpt-x")
@@ -311,9 +310,7 @@ def test_a_server_without_a_model_list_takes_a_typed_model_id(
     llm_server.models = None
     dialog = _dialog(shown, services)
     page = dialog.providers_page
-    _add(page, "Other OpenAI-compatible endpoint…")
-    qtbot.keyClicks(page.name_edit, "Bare server")
-    qtbot.keyClicks(page.url_edit, llm_server.url)
+    _new_endpoint(qtbot, page, llm_server.url, "Bare server")
     qtbot.mouseClick(page.list_button, Qt.MouseButton.LeftButton)
     run(aloop, until(lambda: not page.busy() and page.list_button.isEnabled()))
     assert page.result_label.kind() == "error"

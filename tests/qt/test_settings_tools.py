@@ -25,7 +25,7 @@ from desktop_chat.ui.settings.mcp_text import parse_command, parse_env
 from desktop_chat.ui.settings.tools import ToolsPage
 from tests.helpers.history import new_conversation, stored
 from tests.helpers.loop import run, until
-from tests.helpers.settings_ui import click_box_button, files_containing, message_box
+from tests.helpers.settings_ui import click_box_button, files_containing, message_box, retype
 
 if TYPE_CHECKING:
     from tests.helpers.qt_fixtures import Show
@@ -58,13 +58,6 @@ def _item(widget: QListWidget, starts: str) -> QListWidgetItem:
 
 def _click(qtbot, button) -> None:
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-
-
-def _retype(qtbot, widget, text: str) -> None:
-    widget.setFocus()
-    widget.selectAll()
-    qtbot.keyClick(widget, Qt.Key.Key_Delete)
-    qtbot.keyClicks(widget, text)
 
 
 def _choose_transport(page: ToolsPage, value: str) -> None:
@@ -201,10 +194,10 @@ def test_a_stdio_server_added_in_the_form_is_saved_in_the_mcp_servers_format(
     qtbot.keyClicks(page.url_edit, "ftp://example.com")
     _click(qtbot, page.save_button)
     assert page.form_error.text().startswith("A server URL starts with http://")
-    _retype(qtbot, page.url_edit, "https://example.com/mcp")
+    retype(qtbot, page.url_edit, "https://example.com/mcp")
     _click(qtbot, page.save_button)
     assert page.form_error.text() == "There is already a server called my tools."
-    _retype(qtbot, page.name_edit, "remote")
+    retype(qtbot, page.name_edit, "remote")
     page.headers_edit.setPlainText("X-Team: blue")
     _click(qtbot, page.save_button)
     assert services.settings.get(MCP_SERVERS)["remote"] == {
@@ -216,7 +209,7 @@ def test_a_stdio_server_added_in_the_form_is_saved_in_the_mcp_servers_format(
     _item(page.server_list, "remote").setCheckState(Qt.CheckState.Unchecked)
     assert services.settings.get(MCP_SERVERS)["remote"]["disabled"] is True
     qtbot.waitUntil(lambda: "switched off" in _item(page.server_list, "remote").text())
-    _retype(qtbot, page.name_edit, "remote2")
+    retype(qtbot, page.name_edit, "remote2")
     _click(qtbot, page.save_button)
     assert sorted(services.settings.get(MCP_SERVERS).keys()) == ["my tools", "remote2"]
     assert services.settings.get(MCP_SERVERS)["remote2"]["disabled"] is True  # kept across the edit

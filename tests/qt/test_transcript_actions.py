@@ -3,6 +3,7 @@ switcher, edit and resend, copy, inline errors with Retry, and Continue."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
@@ -14,8 +15,9 @@ from desktop_chat.ui.transcript.row import TranscriptRow
 from tests.helpers.history import new_conversation, stored
 from tests.helpers.llm_server import LLMServer, chunk, text_script
 from tests.helpers.loop import run, soon, until
-from tests.helpers.services import use_server
 from tests.helpers.transcript_ui import add_exchange, hit_point, settle
+
+pytestmark = pytest.mark.usefixtures("on_test_server")
 
 
 def _row(w: MainWindow, row: int) -> TranscriptRow:
@@ -32,6 +34,14 @@ def _editing(w: MainWindow) -> int | None:
     return w.composer.editing
 
 
+def _open(main_window, conversation_id: int) -> MainWindow:
+    """The main window showing this conversation, laid out."""
+    w: MainWindow = main_window()
+    w.open_conversation(conversation_id)
+    settle(w.transcript)
+    return w
+
+
 def _leaf(services: AppServices, conversation_id: int) -> int | None:
     return services.conversations.get(conversation_id).active_leaf_id
 
@@ -39,13 +49,10 @@ def _leaf(services: AppServices, conversation_id: int) -> int | None:
 def test_regenerate_then_switch_between_the_two_answers(
     aloop, qtbot, main_window, services: AppServices, llm_server: LLMServer
 ) -> None:
-    use_server(services, llm_server)
     conv = new_conversation(services, "branches")
     _, first = add_exchange(services, conv.id, "Name a colour.", "Blue.")
     llm_server.enqueue(text_script("Green, this time.", pieces=3))
-    w = main_window()
-    w.open_conversation(conv.id)
-    settle(w.transcript)
+    w = _open(main_window, conv.id)
     _click(qtbot, w, first, "regenerate")
     run(aloop, services.chat.wait(conv.id))
     run(aloop, until(lambda: _row(w, 1).message.text == "Green, this time." and _row(w, 1).siblings))
@@ -75,13 +82,10 @@ def test_regenerate_then_switch_between_the_two_answers(
 def test_edit_and_resend_makes_a_branch_and_esc_cancels(
     aloop, qtbot, main_window, services: AppServices, llm_server: LLMServer
 ) -> None:
-    use_server(services, llm_server)
     conv = new_conversation(services, "edit")
     question, _ = add_exchange(services, conv.id, "Waht is 2+2?", "Four.")
     llm_server.enqueue(text_script("Four, still.", pieces=2))
-    w = main_window()
-    w.open_conversation(conv.id)
-    settle(w.transcript)
+    w = _open(main_window, conv.id)
     qtbot.keyClicks(w.composer, "a draft")
     _click(qtbot, w, question, "edit")
     assert _editing(w) == question
@@ -114,7 +118,6 @@ def test_edit_and_resend_makes_a_branch_and_esc_cancels(
 def test_a_failed_answer_shows_the_error_inline_and_retry_continues_it(
     aloop, qtbot, main_window, services: AppServices, llm_server: LLMServer
 ) -> None:
-    use_server(services, llm_server)
     llm_server.enqueue(
         [
             {"chunk": chunk(role="assistant", content="Partial")},
@@ -148,7 +151,6 @@ def test_a_failed_answer_shows_the_error_inline_and_retry_continues_it(
 def test_continue_an_interrupted_answer_by_mouse_and_copy_it(
     aloop, qtbot, main_window, services: AppServices, llm_server: LLMServer
 ) -> None:
-    use_server(services, llm_server)
     conv = new_conversation(services, "cut")
     _, answer = add_exchange(
         services,
@@ -159,9 +161,7 @@ def test_continue_an_interrupted_answer_by_mouse_and_copy_it(
         error="Closed early.",
     )
     llm_server.enqueue(text_script(" three, four, five.", pieces=3))
-    w = main_window()
-    w.open_conversation(conv.id)
-    settle(w.transcript)
+    w = _open(main_window, conv.id)
     assert "Closed early." in w.transcript_model.data(w.transcript_model.index(1))
     _click(qtbot, w, answer, "continue")
     run(aloop, services.chat.wait(conv.id))

@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 
 from desktop_chat.domain import ResponseStatus, ToolStatus
@@ -23,8 +24,9 @@ from tests.helpers.history import new_conversation
 from tests.helpers.llm_server import LLMServer, chunk, text_script, tool_round
 from tests.helpers.loop import run, until
 from tests.helpers.markdown_samples import answer, fill_conversation
-from tests.helpers.services import use_server
 from tests.helpers.transcript_ui import hit_point, settle, transcript_view
+
+pytestmark = pytest.mark.usefixtures("on_test_server")
 
 
 class SlowTool:
@@ -59,7 +61,6 @@ def _last(view: TranscriptView) -> TranscriptRow:
 def test_streamed_blocks_are_rendered_once_and_the_view_follows_the_bottom(
     aloop, qtbot, shown, services: AppServices, llm_server: LLMServer
 ) -> None:
-    use_server(services, llm_server)
     conv = new_conversation(services, "stream")
     fill_conversation(services.store.repo, conv.id, 6)
     text = answer(1234, 6000)  # no block of it is in the history already (the cache would hit)
@@ -92,7 +93,6 @@ def test_streamed_blocks_are_rendered_once_and_the_view_follows_the_bottom(
 def test_a_reader_scrolled_up_is_not_moved_by_the_stream(
     aloop, qtbot, shown, services: AppServices, llm_server: LLMServer
 ) -> None:
-    use_server(services, llm_server)
     conv = new_conversation(services, "stream")
     fill_conversation(services.store.repo, conv.id, 30)
     llm_server.enqueue(_paced(answer(9, 3000)))
@@ -124,7 +124,6 @@ def test_a_reader_scrolled_up_is_not_moved_by_the_stream(
 def test_a_running_tool_shows_its_elapsed_time_then_succeeds(
     aloop, qtbot, shown, services: AppServices, llm_server: LLMServer
 ) -> None:
-    use_server(services, llm_server)
     slow = SlowTool()
     services.tools.register(slow)
     llm_server.enqueue(_tool_round("call_1", "slow_lookup", '{"q": "otters"}'))
@@ -180,7 +179,6 @@ def test_a_running_tool_shows_its_elapsed_time_then_succeeds(
 def test_the_date_tool_round_ends_succeeded_and_stop_never_leaves_a_tool_running(
     aloop, qtbot, shown, services: AppServices, llm_server: LLMServer
 ) -> None:
-    use_server(services, llm_server)
     llm_server.enqueue(_tool_round("call_1", "current_datetime", '{"timezone": "UTC"}'))
     llm_server.enqueue(text_script("It is noon.", pieces=2))
     conv = new_conversation(services, "tools")

@@ -22,23 +22,16 @@ from desktop_chat.storage.backup import (
     exclusive,
     restore_from,
 )
+from tests.helpers.db_files import titles
 
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _titles(path: Path) -> list[str]:
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        return [r[0] for r in conn.execute("SELECT title FROM conversation ORDER BY id")]
-    finally:
-        conn.close()
-
-
-def _make_db(path: Path, *titles: str) -> None:
+def _make_db(path: Path, *conversation_titles: str) -> None:
     store = open_store(path)
-    for title in titles:
+    for title in conversation_titles:
         conv = store.repo.create_conversation(title)
         store.repo.add_message(conv.id, f"text of {title}")
     store.close()
@@ -104,7 +97,7 @@ def test_backup_while_another_connection_writes(store: Store, tmp_path: Path) ->
         assert result.schema_version == SCHEMA_VERSION
         assert _integrity(result.path) == ["ok"]
         assert not Path(f"{result.path}-wal").exists(), "a backup is one self-contained file"
-        assert "busy" in _titles(result.path)
+        assert "busy" in titles(result.path)
         reopened = open_store(result.path)
         assert len(reopened.repo.list_messages(conv.id).items) == 200
         reopened.close()
@@ -117,7 +110,7 @@ def test_backup_from_an_open_connection(store: Store, tmp_path: Path) -> None:
     store.repo.create_conversation("from the connection")
     conn = store.db.connection()
     result = backup_to(conn, tmp_path / "b.sqlite3")
-    assert _titles(result.path) == ["from the connection"]
+    assert titles(result.path) == ["from the connection"]
 
 
 def test_backup_of_a_missing_database_says_so(tmp_path: Path) -> None:
@@ -148,8 +141,8 @@ def test_restore_swaps_and_keeps_the_old_one_aside(tmp_path: Path) -> None:
     assert Path(f"{db}-wal").stat().st_size > 0
     result = restore_from(backup, db, now=datetime(2025, 1, 2, 3, 4, 5))
     assert result.previous == db.with_name("desktop_chat.sqlite3.before-restore-20250102-030405")
-    assert _titles(result.previous) == ["old one", "only in the wal"]
-    assert _titles(db) == ["from the backup"]
+    assert titles(result.previous) == ["old one", "only in the wal"]
+    assert titles(db) == ["from the backup"]
     assert result.schema_version == SCHEMA_VERSION
     assert not Path(f"{db}-wal").exists()
     assert _sha(backup) == backup_sha, "the backup itself is never written"
@@ -166,7 +159,7 @@ def test_restore_into_an_empty_data_dir(tmp_path: Path) -> None:
     db = tmp_path / "new" / "desktop_chat.sqlite3"
     result = restore_from(tmp_path / "b.sqlite3", db)
     assert result.previous is None
-    assert _titles(db) == ["restored"]
+    assert titles(db) == ["restored"]
 
 
 def _unchanged(data: Path) -> dict[str, str]:
@@ -197,7 +190,7 @@ def test_a_corrupt_backup_is_refused_and_nothing_changes(tmp_path: Path) -> None
     with pytest.raises(CorruptDatabaseError, match="not a desktop_chat database"):
         restore_from(foreign, db)
     assert _unchanged(data) == before
-    assert _titles(db) == ["keep me"]
+    assert titles(db) == ["keep me"]
 
 
 def test_a_newer_schema_backup_is_refused(tmp_path: Path) -> None:
@@ -233,7 +226,7 @@ def test_exclusive_keeps_others_out(tmp_path: Path) -> None:
         with pytest.raises(sqlite3.OperationalError, match="locked"):
             other.execute("SELECT count(*) FROM conversation").fetchone()
         other.close()
-    assert _titles(db) == ["x"]
+    assert titles(db) == ["x"]
 
 
 def test_auto_backup_writes_once_a_day_and_keeps_n(tmp_path: Path) -> None:
@@ -252,7 +245,7 @@ def test_auto_backup_writes_once_a_day_and_keeps_n(tmp_path: Path) -> None:
     auto_backup(db, folder, 1, now=start + timedelta(days=6))
     assert [p.name for p in automatic_backups(folder)] == ["desktop_chat-2025-03-07.sqlite3"]
     assert (folder / "my-own-copy.sqlite3").exists(), "only automatic backups are pruned"
-    assert _titles(folder / "desktop_chat-2025-03-07.sqlite3") == ["daily"]
+    assert titles(folder / "desktop_chat-2025-03-07.sqlite3") == ["daily"]
 
 
 def test_auto_backup_without_a_database_does_nothing(tmp_path: Path) -> None:

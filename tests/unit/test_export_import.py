@@ -17,6 +17,7 @@ from desktop_chat.interchange.markdown_writer import conversation_markdown
 from desktop_chat.storage import Repo, Store, open_store
 from desktop_chat.storage.db import integrity_errors
 from tests.helpers import export_samples as samples
+from tests.helpers.text import missing
 
 
 def _without_exported_at(path: Path) -> dict[str, Any]:
@@ -226,12 +227,15 @@ def test_values_the_app_could_not_read_back_are_refused(tmp_path: Path, store: S
     try:
         report = import_file(other.repo, path)
         skipped = "\n".join(report.skipped)
-        assert 'a tool call\'s "round" is not a whole number' in skipped
-        assert '"created_at" is not a time between 1970 and 3000' in skipped
-        assert "unknown response status {'a': 1}" in skipped
-        assert '"usage" has a token count that is not a whole number' in skipped
-        assert "'Archived one' (id " in skipped
-        assert '"updated_at" is not a time between 1970' in skipped
+        assert not missing(
+            skipped,
+            'a tool call\'s "round" is not a whole number',
+            '"created_at" is not a time between 1970 and 3000',
+            "unknown response status {'a': 1}",
+            '"usage" has a token count that is not a whole number',
+            "'Archived one' (id ",
+            '"updated_at" is not a time between 1970',
+        )
         assert "could not be imported" not in skipped
         assert report.imported == 3
         for conv in other.repo.list_conversations(include_archived=True).items:
@@ -266,9 +270,9 @@ def test_import_refuses_what_is_not_an_export(tmp_path: Path, store: Store) -> N
 
 
 def _by_uuid(repo: Repo, conversation_uuid: str) -> Any:
-    return next(
-        c for c in repo.list_conversations(include_archived=True).items if c.uuid == conversation_uuid
-    )
+    """The conversation imported from this id (as the export writes it: with or without dashes)."""
+    stored = conversation_uuid.replace("-", "")
+    return next(c for c in repo.list_conversations(include_archived=True).items if c.uuid == stored)
 
 
 def _active_texts(repo: Repo, conversation_id: int) -> list[tuple[Role, str]]:
@@ -289,17 +293,20 @@ def test_chatgpt_zip_import(tmp_path: Path, store: Store) -> None:
     assert done[-1] == (8, 8)
     assert len(done) == 8
     skipped = "\n".join(report.skipped)
-    assert "'No mapping'" in skipped
-    assert '"mapping" is missing' in skipped
-    assert "'Empty chat'" in skipped
-    assert ": no messages" in skipped
-    assert "entry 6: not a conversation object (found str)" in skipped
-    assert "node lost: its parent ghost-parent is missing" in skipped
-    assert "unknown content type 'hologram'" in skipped
-    assert "create_time 'not a time' is not a time" in skipped
+    assert not missing(
+        skipped,
+        "'No mapping'",
+        '"mapping" is missing',
+        "'Empty chat'",
+        ": no messages",
+        "entry 6: not a conversation object (found str)",
+        "node lost: its parent ghost-parent is missing",
+        "unknown content type 'hologram'",
+        "create_time 'not a time' is not a time",
+    )
 
     repo = store.repo
-    branched = _by_uuid(repo, samples.CHATGPT_BRANCHED_ID.replace("-", ""))
+    branched = _by_uuid(repo, samples.CHATGPT_BRANCHED_ID)
     assert (branched.title, branched.model) == ("Reversing lists", "gpt-4o")
     assert branched.created_at.timestamp() == samples.T0
     assert _active_texts(repo, branched.id) == [
@@ -321,7 +328,7 @@ def test_chatgpt_zip_import(tmp_path: Path, store: Store) -> None:
     assert (run.status, run.result) == (ToolStatus.SUCCEEDED, "[3, 2, 1]")
     assert call.response.tool_status == {run.call_id: ToolStatus.SUCCEEDED}
 
-    images = _by_uuid(repo, samples.CHATGPT_IMAGES_ID.replace("-", ""))
+    images = _by_uuid(repo, samples.CHATGPT_IMAGES_ID)
     texts = _active_texts(repo, images.id)
     assert texts[0] == (
         Role.USER,
@@ -335,7 +342,7 @@ def test_chatgpt_zip_import(tmp_path: Path, store: Store) -> None:
     assert dalle.response is not None
     assert repo.list_tool_executions(dalle.response.id).items[0].result == "[image: file-Hat999]"
 
-    orphan = _by_uuid(repo, samples.CHATGPT_ORPHAN_ID.replace("-", ""))
+    orphan = _by_uuid(repo, samples.CHATGPT_ORPHAN_ID)
     orphan_msgs = repo.list_messages(orphan.id).items
     assert sorted(m.text for m in orphan_msgs if m.parent_id is None) == [
         "A question whose parent is gone",
@@ -343,7 +350,7 @@ def test_chatgpt_zip_import(tmp_path: Path, store: Store) -> None:
     ]
     assert _active_texts(repo, orphan.id)[-1] == (Role.ASSISTANT, "First answer")
 
-    bad_times = _by_uuid(repo, samples.CHATGPT_BAD_TIMES_ID.replace("-", ""))
+    bad_times = _by_uuid(repo, samples.CHATGPT_BAD_TIMES_ID)
     assert bad_times.created_at.timestamp() == samples.T0 + 310  # the only readable time
     assert [m.created_at.timestamp() for m in repo.list_messages(bad_times.id).items] == [
         samples.T0 + 310
@@ -364,7 +371,7 @@ def test_chatgpt_plain_json_is_the_same_as_the_zip(tmp_path: Path, store: Store)
     path = samples.write_json(tmp_path / "conversations.json", samples.chatgpt_export())
     report = import_file(store.repo, path)
     assert (report.format, report.imported) == ("chatgpt", 5)
-    images = _by_uuid(store.repo, samples.CHATGPT_IMAGES_ID.replace("-", ""))
+    images = _by_uuid(store.repo, samples.CHATGPT_IMAGES_ID)
     assert _active_texts(store.repo, images.id)[0][1].startswith("[image: file-AbC123xyz]\n")
 
 
@@ -392,14 +399,17 @@ def test_claude_import(tmp_path: Path, store: Store) -> None:
     report = import_file(store.repo, path)
     assert (report.format, report.imported, report.unchanged) == ("claude", 3, 0)
     skipped = "\n".join(report.skipped)
-    assert "'Nothing said'" in skipped
-    assert "'No list'" in skipped
-    assert "entry 4: not a conversation object (found int)" in skipped
-    assert "message o2 skipped: unknown sender 'robot'" in skipped
-    assert "message blank skipped: empty" in skipped
+    assert not missing(
+        skipped,
+        "'Nothing said'",
+        "'No list'",
+        "entry 4: not a conversation object (found int)",
+        "message o2 skipped: unknown sender 'robot'",
+        "message blank skipped: empty",
+    )
 
     repo = store.repo
-    conv = _by_uuid(repo, samples.CLAUDE_BRANCHED_ID.replace("-", ""))
+    conv = _by_uuid(repo, samples.CLAUDE_BRANCHED_ID)
     assert conv.title == "Weather tools"
     messages = repo.list_messages(conv.id).items
     assert len(messages) == 6
@@ -425,14 +435,14 @@ def test_claude_import(tmp_path: Path, store: Store) -> None:
     [run] = repo.list_tool_executions(a2.response.id).items
     assert (run.status, run.result) == (ToolStatus.SUCCEEDED, "4 °C, rain")
 
-    linear = _by_uuid(repo, samples.CLAUDE_LINEAR_ID.replace("-", ""))
+    linear = _by_uuid(repo, samples.CLAUDE_LINEAR_ID)
     assert [t for _, t in _active_texts(repo, linear.id)] == [
         "Hello Claude",
         "Hello! How can I help?",
         "Tell me a joke about penguins",
         "Why don't penguins fly? They can't afford tickets.",
     ]
-    odd = _by_uuid(repo, "7b2e4d3f-0000-4000-8000-0000000000c5".replace("-", ""))
+    odd = _by_uuid(repo, "7b2e4d3f-0000-4000-8000-0000000000c5")
     assert [t for _, t in _active_texts(repo, odd.id)] == ["Hi", "Hi there"]
     assert [h.conversation_title for h in repo.search("penguins").items] == ["Penguin joke", "Penguin joke"]
     assert import_file(repo, path).unchanged == 3

@@ -41,6 +41,7 @@ from desktop_chat.storage.db import (
 )
 from desktop_chat.storage.migrations import MIGRATIONS, Migration, migrate
 from desktop_chat.storage.repo import INTERRUPTED_ERROR
+from tests.helpers.db_files import current_database, set_user_version
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 _FIXTURE_NAME = re.compile(r"schema_v(\d+)\.sqlite3")
@@ -448,23 +449,6 @@ def test_no_step_runs_without_a_backup(tmp_path: Path, monkeypatch: pytest.Monke
 # ---- refusing newer and unreadable files ----------------------------------------------------------
 
 
-def _current_database(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    store = open_store(path)
-    conv = store.repo.create_conversation("from this version")
-    store.repo.add_message(conv.id, "hello")
-    store.close()
-
-
-def _set_user_version(path: Path, version: int) -> None:
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        conn.execute(f"PRAGMA user_version = {version}")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        conn.close()
-
-
 def _assert_refused_untouched(path: Path, found: int) -> None:
     before = _snapshot(path.parent)
     with pytest.raises(NewerSchemaError) as info:
@@ -478,8 +462,8 @@ def _assert_refused_untouched(path: Path, found: int) -> None:
 
 def test_newer_schema_is_refused_and_left_untouched(tmp_path: Path) -> None:
     path = tmp_path / "data" / "desktop_chat.sqlite3"
-    _current_database(path)
-    _set_user_version(path, SCHEMA_VERSION + 1)
+    current_database(path)
+    set_user_version(path, SCHEMA_VERSION + 1)
     assert sorted(p.name for p in path.parent.iterdir()) == ["desktop_chat.sqlite3"]
     _assert_refused_untouched(path, SCHEMA_VERSION + 1)
 
@@ -488,7 +472,7 @@ def test_newer_schema_is_refused_and_left_untouched(tmp_path: Path) -> None:
 def test_newer_schema_still_in_the_wal_is_refused_and_left_untouched(tmp_path: Path, with_shm: bool) -> None:
     """A newer app that crashed (or still runs) may have its version only in the -wal file."""
     source = tmp_path / "live" / "desktop_chat.sqlite3"
-    _current_database(source)
+    current_database(source)
     writer = sqlite3.connect(source, isolation_level=None)
     crashed = tmp_path / "crashed"
     crashed.mkdir()
@@ -515,7 +499,7 @@ def test_newer_schema_still_in_the_wal_is_refused_and_left_untouched(tmp_path: P
 def test_wal_version_follows_sqlites_rules_for_torn_and_damaged_frames(tmp_path: Path) -> None:
     """`wal_user_version` agrees with SQLite itself on which WAL frames count."""
     source = tmp_path / "live" / "desktop_chat.sqlite3"
-    _current_database(source)
+    current_database(source)
     writer = sqlite3.connect(source, isolation_level=None)
     try:
         writer.execute("PRAGMA wal_autocheckpoint = 0")

@@ -262,12 +262,8 @@ def test_without_any_proxy_a_remote_endpoint_is_not_relayed(
 # ---- (d) the app's proxy setting -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("env_proxy", ["unset", "dead"])
-def test_app_proxy_is_used_and_overrides_the_system_one(
-    llm_server: LLMServer, no_env_proxy: pytest.MonkeyPatch, env_proxy: str
-) -> None:
-    if env_proxy == "dead":
-        _set_proxy(no_env_proxy, f"http://127.0.0.1:{_dead_port()}", "http_proxy", "https_proxy", "all_proxy")
+def _chat_through_app_proxy(llm_server: LLMServer) -> tuple[str, RecordingProxy]:
+    """ANSWER asked of REMOTE_URL through a recording proxy set in the app; the text and the proxy."""
     llm_server.enqueue(text_script(ANSWER))
     proxy = RecordingProxy(("127.0.0.1", llm_server.port))
 
@@ -276,7 +272,16 @@ def test_app_proxy_is_used_and_overrides_the_system_one(
             return await _chat(Endpoint(REMOTE_URL, proxy=proxy.url, timeouts=QUICK))
 
     text, _ = _run(go)
+    return text, proxy
 
+
+@pytest.mark.parametrize("env_proxy", ["unset", "dead"])
+def test_app_proxy_is_used_and_overrides_the_system_one(
+    llm_server: LLMServer, no_env_proxy: pytest.MonkeyPatch, env_proxy: str
+) -> None:
+    if env_proxy == "dead":
+        _set_proxy(no_env_proxy, f"http://127.0.0.1:{_dead_port()}", "http_proxy", "https_proxy", "all_proxy")
+    text, proxy = _chat_through_app_proxy(llm_server)
     assert text == ANSWER
     assert proxy.seen == [(f"POST {REMOTE_URL}/chat/completions HTTP/1.1", REMOTE_HOST)]
 
@@ -284,14 +289,7 @@ def test_app_proxy_is_used_and_overrides_the_system_one(
 def test_app_proxy_ignores_no_proxy(llm_server: LLMServer, no_env_proxy: pytest.MonkeyPatch) -> None:
     """A proxy set in the app is the person's explicit choice: the system's NO_PROXY does not apply."""
     no_env_proxy.setenv("NO_PROXY", REMOTE_HOST)
-    llm_server.enqueue(text_script(ANSWER))
-    proxy = RecordingProxy(("127.0.0.1", llm_server.port))
-
-    async def go() -> tuple[str, list[object]]:
-        async with proxy.serving():
-            return await _chat(Endpoint(REMOTE_URL, proxy=proxy.url, timeouts=QUICK))
-
-    text, _ = _run(go)
+    text, proxy = _chat_through_app_proxy(llm_server)
     assert text == ANSWER
     assert len(proxy.seen) == 1
 

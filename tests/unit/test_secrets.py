@@ -50,8 +50,12 @@ def _new_profile(refs: list[str]) -> str:
     return ref
 
 
+RedactedLog = tuple[logging.Logger, io.StringIO, Redactor]
+"""The `redacted_log` fixture: the logger, what its handler wrote, and the handler's redactor."""
+
+
 @pytest.fixture
-def redacted_log() -> Iterator[tuple[logging.Logger, io.StringIO, Redactor]]:
+def redacted_log() -> Iterator[RedactedLog]:
     """A logger whose handler formats like the app's and passes through a `Redactor`."""
     redactor = Redactor()
     out = io.StringIO()
@@ -150,10 +154,7 @@ class TestRealSecretService:
             store.get("")
 
     def test_saved_key_never_reaches_the_log(
-        self,
-        secret_service: SecretService,
-        profiles: list[str],
-        redacted_log: tuple[logging.Logger, io.StringIO, Redactor],
+        self, secret_service: SecretService, profiles: list[str], redacted_log: RedactedLog
     ) -> None:
         logger, out, redactor = redacted_log
         ref, key = _new_profile(profiles), _key()
@@ -166,10 +167,7 @@ class TestRealSecretService:
         assert "Traceback" in text  # the exception was logged, only the key is blanked
 
     def test_a_key_read_back_is_redacted_too(
-        self,
-        secret_service: SecretService,
-        profiles: list[str],
-        redacted_log: tuple[logging.Logger, io.StringIO, Redactor],
+        self, secret_service: SecretService, profiles: list[str], redacted_log: RedactedLog
     ) -> None:
         logger, out, redactor = redacted_log
         ref, key = _new_profile(profiles), _key()
@@ -239,9 +237,7 @@ class TestNoKeychain:
     def test_it_is_a_keychain_error(self) -> None:
         assert issubclass(KeychainUnavailable, KeychainError)
 
-    def test_the_key_is_redacted_even_when_it_could_not_be_saved(
-        self, redacted_log: tuple[logging.Logger, io.StringIO, Redactor]
-    ) -> None:
+    def test_the_key_is_redacted_even_when_it_could_not_be_saved(self, redacted_log: RedactedLog) -> None:
         logger, out, redactor = redacted_log
         key = _key()
         with pytest.raises(KeychainUnavailable):

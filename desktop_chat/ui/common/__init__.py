@@ -1,1 +1,2 @@
-"""Pieces every part of the window shares: small widgets, form helpers, theme, resources, widget tasks."""
+"""Pieces every part of the window shares: small widgets, form helpers, theme, resources, widget tasks,
+the base of the window's non-widget parts."""

@@ -1,5 +1,6 @@
 """Small helpers that build the fields of forms: names for tests and screen readers, hints, stacks of a
-field and the lines about it, bold titles, notes, multi-line edits and lists of a given height."""
+field and the lines about it, a field with buttons beside it, key fields, bold titles, notes, multi-line
+edits and lists of a given height."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ from typing import TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QLabel, QListWidget, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 W = TypeVar("W", bound=QWidget)
 
@@ -34,6 +43,23 @@ def stacked(*widgets: QWidget) -> QVBoxLayout:
     for widget in widgets:
         box.addWidget(widget)
     return box
+
+
+def beside(field: QWidget, *others: QWidget) -> QHBoxLayout:
+    """A row: `field` takes the room, `others` follow it at their own size."""
+    row = QHBoxLayout()
+    row.addWidget(field, 1)
+    for widget in others:
+        row.addWidget(widget)
+    return row
+
+
+def secret_edit(name: str, accessible: str) -> QLineEdit:
+    """A field for a key or a token: what is typed is hidden, and a button clears it."""
+    edit = named(QLineEdit(), name, accessible)
+    edit.setEchoMode(QLineEdit.EchoMode.Password)
+    edit.setClearButtonEnabled(True)
+    return edit
 
 
 def bold(label: QLabel, scale: float = 1.0) -> QLabel:

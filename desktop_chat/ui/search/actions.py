@@ -5,24 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from desktop_chat.services.app_services import AppServices
+from desktop_chat.ui.common.window_part import WindowPart
 from desktop_chat.ui.search.find_bar import FindBar
 from desktop_chat.ui.sidebar.pane import ConversationSidebar
 from desktop_chat.ui.transcript.model import TranscriptModel
 from desktop_chat.ui.transcript.view import TranscriptView
 
 
-class SearchActions(QObject):
+class SearchActions(WindowPart):
     """The window's two searches and where their hits lead.
 
     `current` tells the open conversation, `open_conversation` opens one, and `find_closed` runs when
     the find bar closes; why a search cannot start comes out of `note`.
     """
-
-    note = Signal(str)
 
     def __init__(
         self,
@@ -37,14 +35,12 @@ class SearchActions(QObject):
         open_conversation: Callable[[int], None],
         find_closed: Callable[[], None],
     ) -> None:
-        super().__init__(window)
+        super().__init__(window, current=current)
         self._services = services
-        self._window = window
         self._sidebar = sidebar
         self._transcript = transcript
         self._model = model
         self._find_bar = find_bar
-        self._current = current
         self._open_conversation = open_conversation
         self._after_find = find_closed
         find_bar.go_to.connect(self._find_go_to)

@@ -14,7 +14,6 @@ from PySide6.QtGui import QGuiApplication, QKeyEvent, QPainter, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListView,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_chat.services.search import SearchHit, SearchOrder, SearchResults, SearchService
+from desktop_chat.ui.common.forms import beside
 
 Index = QModelIndex | QPersistentModelIndex
 HIT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -137,9 +137,7 @@ class SearchPanel(QDialog):
         self.results.setWordWrap(True)
         self.status = QLabel("")
         self.status.setObjectName("searchStatus")
-        top = QHBoxLayout()
-        top.addWidget(self.field, 1)
-        top.addWidget(self.order)
+        top = beside(self.field, self.order)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.results, 1)

@@ -2,7 +2,7 @@
 
 The form shows one item of the list, a new one being added (the draft, until Save), or nothing. Edits
 mark the form unsaved; leaving it for another row, a new item or the dialog's Close asks first (Save,
-Discard, Cancel). Subclasses build the widgets and say how an item is listed, shown and saved.
+Discard, Cancel). Subclasses build the widgets and say how an item is listed, shown, saved and removed.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from collections.abc import Callable
 from typing import ClassVar, Generic, TypeVar
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLineEdit, QListWidget, QMessageBox, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QListWidget, QMessageBox, QVBoxLayout, QWidget
 
 from desktop_chat.services.app_services import AppServices
+from desktop_chat.services.providers import KeychainError
 from desktop_chat.ui.common.forms import named
 from desktop_chat.ui.common.widgets import StatusLabel, open_question, unsaved_changes_box
 from desktop_chat.ui.settings.page import SettingsPage
@@ -57,6 +58,10 @@ class ListFormPage(SettingsPage, Generic[K]):
         """Enable the buttons that fit the form's state."""
         raise NotImplementedError
 
+    def _ask_to_remove(self, key: K) -> None:
+        """Ask before removing the stored item `key` and what belongs to it (`then=self._removal(...)`)."""
+        raise NotImplementedError
+
     # ---- the list ------------------------------------------------------------------------------
 
     def _make_list(self, name: str, accessible: str, width: int) -> QListWidget:
@@ -66,6 +71,17 @@ class ListFormPage(SettingsPage, Generic[K]):
         self._list.setSpacing(2)
         self._list.currentRowChanged.connect(self._on_row_changed)
         return self._list
+
+    def _list_column(self, *buttons: QWidget) -> QVBoxLayout:
+        """The list with a row of `buttons` under it."""
+        row = QHBoxLayout()
+        for button in buttons:
+            row.addWidget(button)
+        row.addStretch(1)
+        column = QVBoxLayout()
+        column.addWidget(self._list, 1)
+        column.addLayout(row)
+        return column
 
     def _row_of(self, key: K | None) -> int:
         for row in range(self._list.count()):
@@ -169,12 +185,44 @@ class ListFormPage(SettingsPage, Generic[K]):
         self._show_first_instead()
         return True
 
+    def remove_current(self) -> None:
+        """Remove the shown item (after asking); a new one is just dropped."""
+        if self._drop_draft():
+            return
+        key = self.current_key()
+        if key is not None:
+            self._ask_to_remove(key)
+
+    def _removal(self, remove: Callable[[], None]) -> Callable[[], None]:
+        """What runs once a removal is confirmed: the form's edits are dropped, then `remove` runs."""
+
+        def confirmed() -> None:
+            self._dirty = False
+            remove()
+
+        return confirmed
+
     def _show_saved(self, key: K) -> None:
         """After Save: list the items again and show the saved one."""
         self._dirty = False
         self._editing = key
         self._reload_list()
         self._load(key)
+
+    def _show_saved_with_secret(
+        self, key: K, store: Callable[[], None] | None, what: str, status: StatusLabel
+    ) -> None:
+        """After Save: `store` the item's secret (`what`: the key, the token) in the keychain, show the saved
+        item, and say on `status` when the secret could not be saved."""
+        error = ""
+        if store is not None:
+            try:
+                store()
+            except KeychainError as exc:
+                error = f"The {what} was not saved: {exc}"
+        self._show_saved(key)
+        if error:
+            status.show_status(error, "error")
 
     def ask_unsaved(self, then: Callable[[], None]) -> None:
         """Ask whether to save the changed item; then run `then` (unless cancelled)."""

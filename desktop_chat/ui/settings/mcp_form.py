@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.mcp import McpServerConfig, ServerState, ServerStatus
 from desktop_chat.services.providers import KeychainError, format_headers, parse_headers
-from desktop_chat.ui.common.forms import bold, fit_rows, hint, named, note, plain_edit
+from desktop_chat.ui.common.forms import beside, bold, fit_rows, hint, named, note, plain_edit, secret_edit
 from desktop_chat.ui.common.widget_tasks import Jobs
 from desktop_chat.ui.common.widgets import StatusLabel, status_colour
 from desktop_chat.ui.settings.list_form import ListFormPage
@@ -84,16 +84,12 @@ class McpServerForm(ListFormPage[str]):
         self.url_edit = named(QLineEdit(), "mcpUrl", "Server URL")
         self.url_edit.setPlaceholderText("https://example.com/mcp")
         self.headers_edit = plain_edit("mcpHeaders", "Headers", "Name: value (one per line; optional)", 2)
-        self.token_edit = named(QLineEdit(), "mcpToken", "Token")
-        self.token_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.token_edit.setClearButtonEnabled(True)
+        self.token_edit = secret_edit("mcpToken", "Token")
         self.forget_token_button = named(
             QPushButton("Remove token"), "mcpForgetTokenButton", "Remove the saved token"
         )
         self.forget_token_button.clicked.connect(self.remove_token)
-        token_row = QHBoxLayout()
-        token_row.addWidget(self.token_edit, 1)
-        token_row.addWidget(self.forget_token_button)
+        token_row = beside(self.token_edit, self.forget_token_button)
         self.token_status = named(StatusLabel(), "mcpTokenStatus", "Token status")
         self.token_box = QWidget()
         token_box = QVBoxLayout(self.token_box)

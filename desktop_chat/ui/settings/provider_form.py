@@ -30,7 +30,7 @@ from desktop_chat.services.providers import (
     format_headers,
     parse_headers,
 )
-from desktop_chat.ui.common.forms import bold, named, note, plain_edit
+from desktop_chat.ui.common.forms import beside, bold, named, note, plain_edit, secret_edit
 from desktop_chat.ui.common.widget_tasks import Jobs
 from desktop_chat.ui.common.widgets import StatusLabel, confirm
 from desktop_chat.ui.settings.list_form import ListFormPage
@@ -59,14 +59,10 @@ class ProviderForm(ListFormPage[int]):
         self.name_edit = named(QLineEdit(), "profileName", "Name")
         self.url_edit = named(QLineEdit(), "baseUrl", "Base URL")
         self.url_edit.setPlaceholderText("http://localhost:11434/v1")
-        self.key_edit = named(QLineEdit(), "apiKey", "API key")
-        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key_edit.setClearButtonEnabled(True)
+        self.key_edit = secret_edit("apiKey", "API key")
         self.remove_key_button = named(QPushButton("Remove key"), "removeKeyButton", "Remove the saved key")
         self.remove_key_button.clicked.connect(self.remove_key)
-        key_row = QHBoxLayout()
-        key_row.addWidget(self.key_edit, 1)
-        key_row.addWidget(self.remove_key_button)
+        key_row = beside(self.key_edit, self.remove_key_button)
         self.key_status = named(StatusLabel(), "keyStatus", "API key status")
         self.key_link = QLabel()
         self.key_link.setObjectName("keyLink")
@@ -88,9 +84,7 @@ class ProviderForm(ListFormPage[int]):
         self.model_box.setLineEdit(self.model_line)
         self.list_button = named(QPushButton("List models"), "listModelsButton", "List the models")
         self.list_button.clicked.connect(self.list_models)
-        model_row = QHBoxLayout()
-        model_row.addWidget(self.model_box, 1)
-        model_row.addWidget(self.list_button)
+        model_row = beside(self.model_box, self.list_button)
 
         self.headers_edit = plain_edit(
             "extraHeaders", "Extra headers", "Name: value (one per line; optional)", 3

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QListWidgetItem, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from desktop_chat.services.app_services import AppServices
-from desktop_chat.services.providers import KeychainError, Preset, check_base_url, secret_looking_headers
+from desktop_chat.services.providers import Preset, check_base_url, secret_looking_headers
 from desktop_chat.ui.common.forms import named
 from desktop_chat.ui.common.widgets import StatusLabel, confirm
 from desktop_chat.ui.settings.provider_form import DRAFT_ID, ProviderForm
@@ -51,14 +51,8 @@ class ProvidersPage(ProviderForm):
         self.add_menu.addAction("Other OpenAI-compatible endpoint…", self._adder(None))
         self.add_button.setMenu(self.add_menu)
         self.delete_button = named(QPushButton("Delete"), "deleteProfileButton", "Delete the provider")
-        self.delete_button.clicked.connect(self.delete_current)
-        list_buttons = QHBoxLayout()
-        list_buttons.addWidget(self.add_button)
-        list_buttons.addWidget(self.delete_button)
-        list_buttons.addStretch(1)
-        left = QVBoxLayout()
-        left.addWidget(self.profile_list, 1)
-        left.addLayout(list_buttons)
+        self.delete_button.clicked.connect(self.remove_current)
+        left = self._list_column(self.add_button, self.delete_button)
 
         form = self._build_form()
         columns = QHBoxLayout()
@@ -150,15 +144,8 @@ class ProvidersPage(ProviderForm):
                 self._editing, name=name, base_url=url, default_model=model, headers=headers
             )
         self._providers.use_if_unset(profile)
-        key_error = ""
-        if key:
-            try:
-                self._providers.set_key(profile.id, key)
-            except KeychainError as exc:
-                key_error = f"The key was not saved: {exc}"
-        self._show_saved(profile.id)
-        if key_error:
-            self.key_status.show_status(key_error, "error")
+        store = (lambda: self._providers.set_key(profile.id, key)) if key else None
+        self._show_saved_with_secret(profile.id, store, "key", self.key_status)
         secret = secret_looking_headers(headers)
         if secret:
             self.form_error.show_status(
@@ -168,18 +155,11 @@ class ProvidersPage(ProviderForm):
             )
         return True
 
-    def delete_current(self) -> None:
-        """Delete the selected profile and its key (after asking); a new one is just dropped."""
-        if self._drop_draft():
-            return
-        profile = self._shown_profile()
+    def _ask_to_remove(self, key: int) -> None:
+        """Delete the profile and its key, after asking."""
+        profile = self._providers.get(key)
         if profile is None:
             return
-
-        def delete() -> None:
-            self._dirty = False
-            self._providers.delete(profile.id)
-
         confirm(
             self,
             "Delete provider",
@@ -188,5 +168,5 @@ class ProvidersPage(ProviderForm):
             "provider; their messages are kept.",
             "Delete",
             names=("deleteProfileBox", "confirmDeleteButton"),
-            then=delete,
+            then=self._removal(lambda: self._providers.delete(profile.id)),
         )

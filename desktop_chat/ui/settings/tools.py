@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 
 from desktop_chat.services.app_services import AppServices
 from desktop_chat.services.mcp import McpServerConfig, ServerState, ServerStatus
-from desktop_chat.services.providers import KeychainError
 from desktop_chat.settings import ALWAYS_ALLOWED_TOOLS, DISABLED_TOOLS
 from desktop_chat.ui.common.forms import named
 from desktop_chat.ui.common.widgets import StatusLabel, confirm
@@ -86,13 +85,7 @@ class ToolsPage(McpServerForm):
         self.import_button.clicked.connect(self.choose_import_file)
         self.import_result = named(StatusLabel(), "importResult", "Import result")
         self.import_result.setMaximumWidth(250)
-        list_buttons = QHBoxLayout()
-        list_buttons.addWidget(self.add_button)
-        list_buttons.addWidget(self.import_button)
-        list_buttons.addStretch(1)
-        left = QVBoxLayout()
-        left.addWidget(self.server_list, 1)
-        left.addLayout(list_buttons)
+        left = self._list_column(self.add_button, self.import_button)
         left.addWidget(self.import_result)
 
         right = self._build_form()
@@ -217,40 +210,27 @@ class ToolsPage(McpServerForm):
         except ValueError as exc:
             self.form_error.show_status(str(exc), "error")
             return False
-        token_error = ""
         token = self.token_edit.text().strip()
-        if token and config.url:
-            try:
-                self._mcp.set_token(config.name, token)
-            except KeychainError as exc:
-                token_error = f"The token was not saved: {exc}"
-        self._show_saved(config.name)
-        if token_error:
-            self.token_status.show_status(token_error, "error")
+        store = (lambda: self._mcp.set_token(config.name, token)) if token and config.url else None
+        self._show_saved_with_secret(config.name, store, "token", self.token_status)
         return True
 
-    def remove_current(self) -> None:
-        """Remove the selected server and its token (after asking); a new one is just dropped."""
-        if self._drop_draft():
-            return
-        name = self.current_server()
-        if name is None:
-            return
+    def _ask_to_remove(self, key: str) -> None:
+        """Remove the server and its token, after asking."""
 
         def remove() -> None:
-            self._dirty = False
-            self._last_ready.pop(name, None)
-            self._mcp.remove_server(name)
+            self._last_ready.pop(key, None)
+            self._mcp.remove_server(key)
             self._refresh()
 
         confirm(
             self,
             "Remove MCP server",
-            f"Remove the MCP server {name}?",
+            f"Remove the MCP server {key}?",
             "It is stopped, its tools are no longer offered, and its token is removed.",
             "Remove",
             names=("removeServerBox", "confirmRemoveServerButton"),
-            then=remove,
+            then=self._removal(remove),
         )
 
     def start_server(self) -> None:

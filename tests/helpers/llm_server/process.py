@@ -11,15 +11,15 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Final
+from typing import Final, Self
 
+from tests.helpers.llm_server.lifecycle import StartedInWith
 from tests.helpers.llm_server.recording import RecordedRequest, load_log
 
 _REPO_ROOT: Final = Path(__file__).resolve().parents[3]
 
 
-class LLMServerProcess:
+class LLMServerProcess(StartedInWith):
     """The CLI server as a subprocess (its own GIL): `with LLMServerProcess(["--fast-count", "1000"]) as s:`.
 
     `stop()` sends SIGTERM and returns the exit code; `requests()` then reads the `--log` it wrote
@@ -47,15 +47,7 @@ class LLMServerProcess:
         """http://127.0.0.1:PORT/v1"""
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def __enter__(self) -> LLMServerProcess:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    def start(self) -> LLMServerProcess:
+    def start(self) -> Self:
         """Start the process and read its `PORT <n>` line."""
         cmd = [sys.executable, "-m", "tests.helpers.llm_server", *self.args]
         if self.log is not None:

@@ -13,19 +13,19 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Sequence
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from tests.helpers.llm_server import playback
 from tests.helpers.llm_server.chunks import CREATED, DEFAULT_MODEL, dumps, error_body
 from tests.helpers.llm_server.connection import BadRequest, Connection, Exchange, Request
+from tests.helpers.llm_server.lifecycle import StartedInWith
 from tests.helpers.llm_server.recording import RecordedRequest
 from tests.helpers.llm_server.scripts import PRE_HEAD, Script, Step, step_kind, text_script, validate_script
 
 log = logging.getLogger(__name__)
 
 
-class LLMServer:
+class LLMServer(StartedInWith):
     """The test server; see the module docstring. Use as a context manager or `start()`/`stop()`."""
 
     def __init__(
@@ -61,15 +61,7 @@ class LLMServer:
 
     # -- life cycle
 
-    def __enter__(self) -> LLMServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    def start(self, timeout: float = 10.0) -> LLMServer:
+    def start(self, timeout: float = 10.0) -> Self:
         """Bind and serve in a daemon thread; returns when the port is known. Not restartable."""
         with self._life:
             if self._thread is not None:
