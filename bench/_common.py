@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from desktop_chat.startup_probe import rss_kib
 
 
 def pct(values: list[float], q: float) -> float:
@@ -15,7 +15,4 @@ def pct(values: list[float], q: float) -> float:
 
 def rss_mib() -> float:
     """Resident memory of this process in MiB (Linux), NaN where /proc does not say."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    return rss_kib() / 1024 or float("nan")

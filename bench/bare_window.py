@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import (
@@ -23,13 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-
-def _rss_kib() -> int:
-    try:
-        status = Path("/proc/self/status").read_text()
-    except OSError:
-        return 0
-    return next((int(ln.split()[1]) for ln in status.splitlines() if ln.startswith("VmRSS:")), 0)
+from desktop_chat.startup_probe import rss_kib  # a leaf module: sys and pathlib only
 
 
 class _Probe(QObject):
@@ -42,7 +35,7 @@ class _Probe(QObject):
         if event.type() == QEvent.Type.Paint and not self._done:
             self._done = True
             painted = time.monotonic()
-            print(f"first-paint {painted:.6f} openai=0 rss_kib={_rss_kib()}", file=sys.stderr, flush=True)
+            print(f"first-paint {painted:.6f} openai=0 rss_kib={rss_kib()}", file=sys.stderr, flush=True)
             QTimer.singleShot(0, self._window.close)
         return False
 

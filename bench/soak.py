@@ -264,7 +264,7 @@ def child(args: argparse.Namespace) -> int:
 
     skip_source_scan()
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setQuitOnLastWindowClosed(False)  # the run ends when the benchmark is done, as in the app
+    QApplication.setQuitOnLastWindowClosed(False)  # the run ends when the benchmark is done, as in the app
     from desktop_chat.ui.common.gc_guard import GuiThreadCollector
 
     collector = GuiThreadCollector(app)  # as in the app

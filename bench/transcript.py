@@ -286,7 +286,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     from desktop_chat.event_loop import QtEventLoop
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setQuitOnLastWindowClosed(False)  # the run ends when the benchmark is done, as in the app
+    QApplication.setQuitOnLastWindowClosed(False)  # the run ends when the benchmark is done, as in the app
     with tempfile.TemporaryDirectory(prefix="bench-transcript-") as tmp:
         loop = QtEventLoop(app)
         asyncio.set_event_loop(loop)

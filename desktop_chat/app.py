@@ -16,6 +16,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,23 +86,26 @@ def run(args: argparse.Namespace, paths: AppPaths, redactor: Redactor) -> int:
     # From here on SIGTERM/SIGINT quit cleanly, even if they arrive before the loop runs.
     bridge = SignalBridge(app.quit)
     try:
-        return _run_store_and_window(
-            app, args=args, paths=paths, redactor=redactor, reporter=reporter, bridge=bridge
-        )
+        return _run_store_and_window(_Launch(app, args, paths, redactor, reporter, bridge))
     finally:
         bridge.close()
         collector.stop()
 
 
-def _run_store_and_window(
-    app: QApplication,
-    *,
-    args: argparse.Namespace,
-    paths: AppPaths,
-    redactor: Redactor,
-    reporter: ErrorReporter,
-    bridge: SignalBridge,
-) -> int:
+@dataclass(frozen=True, slots=True)
+class _Launch:
+    """What `run` set up before the window: the application, the command line and the crash handling."""
+
+    app: QApplication
+    args: argparse.Namespace
+    paths: AppPaths
+    redactor: Redactor
+    reporter: ErrorReporter
+    bridge: SignalBridge
+
+
+def _run_store_and_window(launch: _Launch) -> int:
+    app, args = launch.app, launch.args
     from desktop_chat.settings import Settings
     from desktop_chat.ui.common.theme import ThemeManager
     from desktop_chat.ui.main_window import MainWindow
@@ -109,30 +113,19 @@ def _run_store_and_window(
     # The window first: its frame needs only Qt, the settings and the theme (the bare-window cost);
     # the store, the services and the window's content are built once it has painted.
     review = Path(args.review).expanduser().resolve() if args.review is not None else None
-    settings = Settings(paths.settings_file)
+    settings = Settings(launch.paths.settings_file)
     ThemeManager(app, settings)  # theme and text size, before the first paint; lives with app
     window = MainWindow(settings=settings, review=str(review) if review is not None else None)
     probing = bool(os.environ.get(STARTUP_PROBE))
     if probing:
         probe_first_paint(window)
-    bridge.callback = window.close
+    launch.bridge.callback = window.close
     app.setQuitOnLastWindowClosed(False)  # the run ends when the window closes, once it is saved
     window.show()
     if not _painted(window):
         log.info("desktop_chat quit before its window had painted")
         return EXIT_OK
-    return _run_in_window(
-        app,
-        window,
-        settings,
-        args=args,
-        paths=paths,
-        redactor=redactor,
-        reporter=reporter,
-        bridge=bridge,
-        review=review,
-        probing=probing,
-    )
+    return _run_in_window(launch, window, settings, review=review, probing=probing)
 
 
 def _painted(window: QWidget, timeout_ms: int = 2000) -> bool:
@@ -162,21 +155,12 @@ def _painted(window: QWidget, timeout_ms: int = 2000) -> bool:
 
 
 def _run_in_window(
-    app: QApplication,
-    window: MainWindow,
-    settings: Settings,
-    *,
-    args: argparse.Namespace,
-    paths: AppPaths,
-    redactor: Redactor,
-    reporter: ErrorReporter,
-    bridge: SignalBridge,
-    review: Path | None,
-    probing: bool,
+    launch: _Launch, window: MainWindow, settings: Settings, *, review: Path | None, probing: bool
 ) -> int:
+    app, args = launch.app, launch.args
     from desktop_chat.storage import StoreError, database_path, open_store
 
-    db_path = database_path(paths.data_dir)
+    db_path = database_path(launch.paths.data_dir)
     try:
         if review is not None:
             prepare_review(review, db_path)
@@ -193,7 +177,7 @@ def _run_in_window(
     from desktop_chat.event_loop import QtEventLoop
     from desktop_chat.services.app_services import AppServices
 
-    secrets = SecretStore(redactor=redactor, backend=no_keychain() if review else None)
+    secrets = SecretStore(redactor=launch.redactor, backend=no_keychain() if review else None)
     services = AppServices(store, settings, secrets)
     if args.mcp_config:
         names, skipped = services.mcp.load_for_run(Path(args.mcp_config))
@@ -229,7 +213,7 @@ def _run_in_window(
 
         loop = QtEventLoop(app)
         asyncio.set_event_loop(loop)
-        loop.set_exception_handler(reporter.asyncio_handler)
+        loop.set_exception_handler(launch.reporter.asyncio_handler)
         quitting = asyncio.Event()
         # Closing the window ends the run; Qt must not stop the loop itself: answers still have to be
         # stopped (their HTTP streams closed) and saved while it runs.

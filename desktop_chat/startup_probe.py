@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 STARTUP_PROBE = "DESKTOP_CHAT_STARTUP_PROBE"  # the environment variable that asks for the probe
 
 
-def _rss_kib() -> int:
+def rss_kib() -> int:
     """Resident memory of this process (Linux), 0 where /proc is not there."""
     try:
         status = Path("/proc/self/status").read_text()
@@ -27,7 +27,7 @@ def _report(what: str) -> None:
 
     painted = time.monotonic()
     openai = int("openai" in sys.modules)
-    print(f"{what} {painted:.6f} openai={openai} rss_kib={_rss_kib()}", file=sys.stderr, flush=True)
+    print(f"{what} {painted:.6f} openai={openai} rss_kib={rss_kib()}", file=sys.stderr, flush=True)
 
 
 def _on_next_paint(window: QWidget, then: Callable[[], object]) -> None:

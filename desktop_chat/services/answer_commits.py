@@ -16,10 +16,11 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TypedDict
 
 from PySide6.QtCore import QObject, QTimer
 
-from desktop_chat.domain import ResponsePatch, ResponseStatus
+from desktop_chat.domain import ResponsePatch, ResponseStatus, ToolCall, ToolStatus, Usage
 from desktop_chat.services.live import LiveResponse
 from desktop_chat.services.store_writes import StoreWrites
 from desktop_chat.storage import Repo
@@ -28,6 +29,16 @@ log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL_MS = 25  # first queued patch -> commit; keeps delta-to-signal well under 50 ms
 COMMIT_TIMES_KEPT = 10_000
+
+
+class _Ending(TypedDict):
+    """An answer's document as it ends (`Repo.finish_response`'s keywords)."""
+
+    finish_reason: str | None
+    usage: Usage | None
+    error: str | None
+    tool_calls: tuple[ToolCall, ...]
+    tool_status: dict[str, ToolStatus]
 
 
 class AnswerCommits(QObject):
@@ -129,28 +140,18 @@ class AnswerCommits(QObject):
         live.ending = True
         pending = [*self._failed, *([p] if (p := live.take_patch()) is not None else [])]
         self._failed = []
-        document = (
-            live.finish_reason,
-            live.usage,
-            live.error,
-            tuple(live.tool_calls),
-            dict(live.tool_status),
-        )
-        finish_reason, usage, error, tool_calls, tool_status = document
+        ending: _Ending = {  # taken now: the writer runs the job later
+            "finish_reason": live.finish_reason,
+            "usage": live.usage,
+            "error": live.error,
+            "tool_calls": tuple(live.tool_calls),
+            "tool_status": dict(live.tool_status),
+        }
 
         def job(repo: Repo) -> None:
             if also is not None:
                 also(repo)
-            repo.finish_response(
-                live.response_id,
-                status,
-                finish_reason=finish_reason,
-                usage=usage,
-                error=error,
-                tool_calls=tool_calls,
-                tool_status=tool_status,
-                pending=pending,
-            )
+            repo.finish_response(live.response_id, status, pending=pending, **ending)
 
         def stored(_result: object = None) -> None:
             self._lives.pop(live.response_id, None)
